@@ -1,0 +1,214 @@
+//! The one place external programs are started (tmux, git, docker, the agent).
+//!
+//! Every spawn goes through [`Cmd`], so a failure always names the command,
+//! its exit status and what it printed on stderr, and a program missing from
+//! `PATH` says so in words. Clippy forbids `Command::new` everywhere else.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+/// A command about to run. Build it, then `run`, `output` or `spawn` it.
+pub struct Cmd {
+    command: Command,
+    program: OsString,
+    args: Vec<OsString>,
+    stdin: Option<Vec<u8>>,
+}
+
+/// Builds a command for `program`, found on `PATH` unless it has a `/`.
+pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
+    let program = program.as_ref().to_os_string();
+    #[allow(clippy::disallowed_methods)] // this module is the choke point
+    let command = Command::new(&program);
+    Cmd {
+        command,
+        program,
+        args: Vec::new(),
+        stdin: None,
+    }
+}
+
+impl Cmd {
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.args.push(arg.as_ref().to_os_string());
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        for arg in args {
+            self = self.arg(arg);
+        }
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Bytes written to the program's stdin (then closed) by `output`.
+    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Direct access for what this wrapper does not cover (process groups,
+    /// redirections to files).
+    pub fn command_mut(&mut self) -> &mut Command {
+        &mut self.command
+    }
+
+    /// The program name as given.
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    /// Runs to completion capturing stdout and stderr; a non-zero exit is an
+    /// error carrying stderr. Returns stdout.
+    pub fn output(self) -> Result<String> {
+        let display = self.to_string();
+        let output = self.output_unchecked()?;
+        if !output.status.success() {
+            bail!(
+                "`{display}` {}: {}",
+                describe_status(output.status),
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        String::from_utf8(output.stdout).with_context(|| format!("`{display}` printed non-UTF-8"))
+    }
+
+    /// Runs to completion capturing stdout and stderr, whatever the status.
+    pub fn output_unchecked(mut self) -> Result<Output> {
+        let display = self.to_string();
+        self.command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self
+            .command
+            .spawn()
+            .map_err(|err| spawn_error(&self.program, &display, err))?;
+        if let Some(bytes) = self.stdin.take() {
+            let mut stdin = child.stdin.take().context("stdin was not piped")?;
+            // A program that exits without reading its input is not our error.
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&bytes);
+            });
+        }
+        child
+            .wait_with_output()
+            .with_context(|| format!("waiting for `{display}`"))
+    }
+
+    /// Runs with the terminal's stdio and returns its exit status.
+    pub fn status(mut self) -> Result<ExitStatus> {
+        let display = self.to_string();
+        self.command
+            .status()
+            .map_err(|err| spawn_error(&self.program, &display, err))
+    }
+
+    /// Starts the program and returns the child; stdio as configured.
+    pub fn spawn(mut self) -> Result<Child> {
+        let display = self.to_string();
+        self.command
+            .spawn()
+            .map_err(|err| spawn_error(&self.program, &display, err))
+    }
+
+    /// Replaces this process with the program (used to hand the terminal
+    /// over to `tmux attach`). Returns only on failure.
+    #[cfg(unix)]
+    pub fn exec(mut self) -> anyhow::Error {
+        use std::os::unix::process::CommandExt;
+        let display = self.to_string();
+        let err = self.command.exec();
+        spawn_error(&self.program, &display, err)
+    }
+}
+
+impl fmt::Display for Cmd {
+    /// The command as a shell-quoted line, for messages and `--dry-run`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|word| word.to_string_lossy());
+        f.write_str(&shell_words::join(words))
+    }
+}
+
+fn spawn_error(program: &OsStr, display: &str, err: io::Error) -> anyhow::Error {
+    if err.kind() == io::ErrorKind::NotFound {
+        anyhow!(
+            "`{}` was not found on PATH (needed to run `{display}`)",
+            program.to_string_lossy()
+        )
+    } else {
+        anyhow!(err).context(format!("starting `{display}`"))
+    }
+}
+
+/// "exited with 3" or "was killed by signal 9".
+pub fn describe_status(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with {code}"),
+        None => "ended abnormally".to_string(),
+    }
+}
+
+/// Whether `program` can be started: a path that exists, or a name on `PATH`.
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    let candidate = Path::new(program);
+    if program.contains('/') {
+        return is_executable(candidate).then(|| candidate.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|full| is_executable(full))
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
