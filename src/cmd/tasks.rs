@@ -22,12 +22,11 @@ impl Run for TasksArgs {
         if self.json {
             return output::json(&tasks);
         }
-        let id_width = tasks
-            .iter()
-            .map(|t| t.id.chars().count())
-            .max()
-            .unwrap_or(2)
-            .max(2);
+        let id_width = column_width(tasks.iter().map(|t| t.id.as_str()), "ID");
+        let parent_width = column_width(
+            tasks.iter().map(|t| t.parent.as_deref().unwrap_or("-")),
+            "PARENT",
+        );
         let mut out = output::stdout();
         writeln!(
             out,
@@ -36,7 +35,7 @@ impl Run for TasksArgs {
             pad("STATUS", 11),
             pad("TYPE", 13),
             pad("AREA", 10),
-            pad("PARENT", 12),
+            pad("PARENT", parent_width),
         )?;
         for t in &tasks {
             writeln!(
@@ -46,11 +45,19 @@ impl Run for TasksArgs {
                 pad(&truncate(&t.status, 11), 11),
                 pad(&truncate(&t.kind, 13), 13),
                 pad(&truncate(&t.area, 10), 10),
-                pad(&truncate(t.parent.as_deref().unwrap_or("-"), 12), 12),
+                pad(t.parent.as_deref().unwrap_or("-"), parent_width),
                 t.title
             )?;
         }
         out.flush()?;
         Ok(())
     }
+}
+
+fn column_width<'a>(values: impl Iterator<Item = &'a str>, header: &str) -> usize {
+    values
+        .map(|v| v.chars().count())
+        .chain([header.len()])
+        .max()
+        .unwrap_or(0)
 }
