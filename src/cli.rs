@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::books::ExecType;
+use crate::terminal::Gui;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -36,7 +39,38 @@ pub enum Command {
     /// Print the composed prompt for a task; runs nothing
     #[command(after_help = EXIT_CODES)]
     Prompt(PromptArgs),
+    /// Start an agent on a task: in a tmux window (default), headless, or in Docker
+    #[command(after_help = DISPATCH_HELP)]
+    Dispatch(DispatchArgs),
+    /// List sessions: what runs, where, how it ended
+    List(ListArgs),
+    /// Show one task's session(s)
+    Status(StatusArgs),
+    /// Switch to (inside tmux) or attach to (outside) a session's window
+    Attach(AttachArgs),
+    /// Stop a running session: the agent is ended and the session recorded as stopped
+    Stop(SessionArgs),
+    /// Supervise one run (started by `dispatch`; not for direct use)
+    #[command(name = "__supervise", hide = true)]
+    Supervise(SuperviseArgs),
 }
+
+const DISPATCH_HELP: &str = "\
+Examples:
+  scopecraft-tmux dispatch fix-login-05A                 # auto mode, in tmux window scopecraft:fix-login-05A-auto
+  scopecraft-tmux dispatch fix-login-05A -m implementation -i 'Keep the diff small'
+  scopecraft-tmux dispatch fix-login-05A --exec detached  # headless; follow with `logs -f`
+  scopecraft-tmux dispatch fix-login-05A --continue -i 'Now add tests'
+  scopecraft-tmux dispatch fix-login-05A -- --model sonnet   # arguments after -- go to the agent
+
+The agent is Claude Code (`claude`) unless SCOPECRAFT_AGENT or agent.command in
+.tasks/.config/scopecraft-tmux.toml names another command.
+
+Exit codes:
+  0  success (also when the session was already running and got focused)
+  1  failure (a program we ran failed, a file could not be written, …)
+  2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
+     no tmux or tmux older than 3.0, the agent not installed, …)";
 
 #[derive(Debug, Args)]
 pub struct TasksArgs {
@@ -82,4 +116,73 @@ pub struct PromptArgs {
     /// Print JSON: the prompt, the files used, the data, allowedTools and disallowedTools
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    #[command(flatten)]
+    pub input: PromptInput,
+    /// Where the agent runs [default: tmux, or the configured exec for the project or mode]
+    #[arg(short, long, value_enum, value_name = "E")]
+    pub exec: Option<ExecType>,
+    /// Resume the recorded agent conversation of this task and mode (with --instructions as the new prompt)
+    #[arg(long = "continue")]
+    pub resume: bool,
+    /// Print the tmux commands and the agent's argv that would run; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Headless runs: write the final result text to FILE when the run ends
+    #[arg(long, value_name = "FILE")]
+    pub save_to: Option<PathBuf>,
+    /// The tmux session for the window [default: scopecraft, or tmux.session in the configuration]
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Arguments passed to the agent as they are
+    #[arg(last = true, value_name = "AGENT ARGS")]
+    pub agent_args: Vec<String>,
+}
+
+/// Which session: a task and, when it has several, the mode.
+#[derive(Debug, Args, Clone)]
+pub struct SessionArgs {
+    /// The task id
+    pub task: String,
+    /// The mode (needed when the task has sessions in several modes)
+    #[arg(short, long, value_name = "M")]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Every project's sessions, not only this project's
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Print the record(s) as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Open a GUI terminal attached to the window (auto: WezTerm, iTerm2, Terminal.app,
+    /// GNOME Terminal, Konsole, x-terminal-emulator, Windows Terminal, the first found)
+    #[arg(long, value_enum, value_name = "T", num_args = 0..=1, default_missing_value = "auto")]
+    pub terminal: Option<Gui>,
+}
+
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The session record to run
+    pub record: PathBuf,
 }

@@ -1,24 +1,68 @@
 //! The project's configuration: `.tasks/.config/scopecraft-tmux.toml`.
 //! Every key is optional; an unknown key is an error so that typos show.
+//! (Mode files keep ChannelCoder's strict front matter, so per-mode
+//! defaults live here, not there.)
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use crate::books::ExecType;
 use crate::error::bad_input;
 use crate::project::Project;
 
 pub const FILE_NAME: &str = "scopecraft-tmux.toml";
+
+/// The tmux session our windows go to unless configured otherwise.
+pub const DEFAULT_SESSION: &str = "scopecraft";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
     /// The mode used when `--mode` is not given (default `auto`).
     pub default_mode: Option<String>,
+    /// The exec type used when `--exec` is not given (default `tmux`).
+    pub exec: Option<ExecType>,
+    #[serde(default)]
+    pub agent: AgentConfig,
+    #[serde(default)]
+    pub tmux: TmuxConfig,
+    /// Per-mode defaults, keyed by the mode name as passed (`code-review`).
+    #[serde(default)]
+    pub modes: BTreeMap<String, ModeConfig>,
     /// Where the file was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AgentConfig {
+    /// The agent's command line, split like a shell would (never run
+    /// through one); `SCOPECRAFT_AGENT` overrides it.
+    pub command: Option<String>,
+    /// Arguments always passed, before `-- AGENT ARGS`.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TmuxConfig {
+    /// The tmux session for our windows (default `scopecraft`).
+    pub session: Option<String>,
+    /// Keep a finished run's pane open with its summary until a key is
+    /// pressed (default true).
+    pub keep_pane: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ModeConfig {
+    /// Run this mode headless (`detached`) or in Docker by default.
+    pub exec: Option<ExecType>,
 }
 
 impl Config {
@@ -40,5 +84,30 @@ impl Config {
 
     pub fn default_mode(&self) -> &str {
         self.default_mode.as_deref().unwrap_or("auto")
+    }
+
+    /// The exec type for `mode` when `--exec` is not given.
+    pub fn exec_for(&self, mode: &str) -> ExecType {
+        self.modes
+            .get(mode)
+            .and_then(|m| m.exec)
+            .or(self.exec)
+            .unwrap_or(ExecType::Tmux)
+    }
+
+    pub fn session(&self) -> &str {
+        self.tmux.session.as_deref().unwrap_or(DEFAULT_SESSION)
+    }
+
+    pub fn keep_pane(&self) -> bool {
+        self.tmux.keep_pane.unwrap_or(true)
+    }
+
+    /// "`key` in <file>", for messages.
+    pub fn describe(&self, key: &str) -> String {
+        match &self.source {
+            Some(path) => format!("{key} in {}", path.display()),
+            None => key.to_string(),
+        }
     }
 }

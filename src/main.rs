@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod agent;
+mod books;
 mod cli;
 mod cmd;
 mod compose;
@@ -14,9 +16,15 @@ mod mode;
 mod names;
 mod output;
 mod process;
+mod procs;
 mod project;
+mod status;
+mod stream;
+mod supervisor;
 mod task;
 mod template;
+mod terminal;
+mod tmux;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

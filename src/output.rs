@@ -38,3 +38,14 @@ pub fn truncate(text: &str, width: usize) -> String {
     cut.push('…');
     cut
 }
+
+/// `42s`, `5m 03s`, `2h 07m`, `3d 4h`.
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        3600..86400 => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+        _ => format!("{}d {}h", secs / 86400, (secs % 86400) / 3600),
+    }
+}

@@ -6,7 +6,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 
@@ -17,7 +17,6 @@ pub struct Cmd {
     command: Command,
     program: OsString,
     args: Vec<OsString>,
-    stdin: Option<Vec<u8>>,
 }
 
 /// Builds a command for `program`, found on `PATH` unless it has a `/`.
@@ -29,7 +28,6 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
         command,
         program,
         args: Vec::new(),
-        stdin: None,
     }
 }
 
@@ -66,21 +64,10 @@ impl Cmd {
         self
     }
 
-    /// Bytes written to the program's stdin (then closed) by `output`.
-    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = Some(bytes.into());
-        self
-    }
-
     /// Direct access for what this wrapper does not cover (process groups,
     /// redirections to files).
     pub fn command_mut(&mut self) -> &mut Command {
         &mut self.command
-    }
-
-    /// The program name as given.
-    pub fn program(&self) -> &OsStr {
-        &self.program
     }
 
     /// Runs to completion capturing stdout and stderr; a non-zero exit is an
@@ -102,35 +89,16 @@ impl Cmd {
     pub fn output_unchecked(mut self) -> Result<Output> {
         let display = self.to_string();
         self.command
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = self
+        let child = self
             .command
             .spawn()
             .map_err(|err| spawn_error(&self.program, &display, err))?;
-        if let Some(bytes) = self.stdin.take() {
-            let mut stdin = child.stdin.take().context("stdin was not piped")?;
-            // A program that exits without reading its input is not our error.
-            std::thread::spawn(move || {
-                let _ = stdin.write_all(&bytes);
-            });
-        }
         child
             .wait_with_output()
             .with_context(|| format!("waiting for `{display}`"))
-    }
-
-    /// Runs with the terminal's stdio and returns its exit status.
-    pub fn status(mut self) -> Result<ExitStatus> {
-        let display = self.to_string();
-        self.command
-            .status()
-            .map_err(|err| spawn_error(&self.program, &display, err))
     }
 
     /// Starts the program and returns the child; stdio as configured.

@@ -99,6 +99,8 @@ pub fn scopecraft_home() -> Result<PathBuf> {
 
 /// Scopecraft's directory name for a project root: each path part with
 /// `[^a-zA-Z0-9-]` replaced by `_`, parts joined with `-`, lower-cased.
+/// As in Scopecraft (a JavaScript regex), the replacement is per UTF-16
+/// unit: a character outside the BMP becomes two underscores.
 pub fn encode_root(root: &Path) -> String {
     root.components()
         .filter_map(|part| match part {
@@ -106,15 +108,15 @@ pub fn encode_root(root: &Path) -> String {
             _ => None,
         })
         .map(|name| {
-            name.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect::<String>()
+            let mut encoded = String::with_capacity(name.len());
+            for c in name.chars() {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    encoded.push(c.to_ascii_lowercase());
+                } else {
+                    encoded.extend(std::iter::repeat_n('_', c.len_utf16()));
+                }
+            }
+            encoded
         })
         .collect::<Vec<_>>()
         .join("-")
@@ -137,7 +139,8 @@ mod tests {
     }
 
     #[test]
-    fn non_ascii_letters_become_underscores() {
+    fn non_ascii_becomes_one_underscore_per_utf16_unit() {
         assert_eq!(encode_root(Path::new("/tmp/café")), "tmp-caf_");
+        assert_eq!(encode_root(Path::new("/tmp/a🙂b")), "tmp-a__b");
     }
 }

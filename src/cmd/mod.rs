@@ -1,16 +1,25 @@
 //! One file per subcommand; each implements [`Run`].
 
+mod attach;
+mod dispatch;
+mod list;
 mod modes;
 mod prompt;
+mod status;
+mod stop;
+mod supervise;
 mod tasks;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, PromptInput};
+use crate::books::{Books, Record};
+use crate::cli::{Cli, Command, PromptInput, SessionArgs};
 use crate::compose::{self, Composed};
 use crate::config::Config;
+use crate::error::bail_input;
+use crate::names;
 use crate::project::Project;
 
 /// What the subcommands have in common: the global flags.
@@ -64,5 +73,64 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tasks(args) => args.run(&ctx),
         Command::Modes(args) => args.run(&ctx),
         Command::Prompt(args) => args.run(&ctx),
+        Command::Dispatch(args) => args.run(&ctx),
+        Command::List(args) => args.run(&ctx),
+        Command::Status(args) => args.run(&ctx),
+        Command::Attach(args) => args.run(&ctx),
+        Command::Stop(args) => args.run(&ctx),
+        Command::Supervise(args) => args.run(&ctx),
     }
+}
+
+/// The sessions of a task: the one in `--mode`, or all of its modes.
+pub fn find_sessions(books: &Books, args: &SessionArgs) -> Result<Vec<Record>> {
+    names::check_task_id(&args.task)?;
+    if let Some(mode) = &args.mode {
+        names::check_mode_name(mode)?;
+        return match books.read(&names::window_name(&args.task, mode))? {
+            Some(record) => Ok(vec![record]),
+            None => bail_input!(
+                "no session of task {} in mode {mode}; start one with: scopecraft-tmux dispatch {} --mode {mode}",
+                args.task,
+                args.task
+            ),
+        };
+    }
+    let records: Vec<Record> = books
+        .list()?
+        .into_iter()
+        .filter(|record| record.task_id == args.task)
+        .collect();
+    if records.is_empty() {
+        bail_input!(
+            "no session of task {}; start one with: scopecraft-tmux dispatch {}",
+            args.task,
+            args.task
+        );
+    }
+    Ok(records)
+}
+
+/// One session of a task: the only one, or the only live one; several
+/// need `--mode`.
+pub fn find_session(books: &Books, args: &SessionArgs) -> Result<Record> {
+    let mut records = find_sessions(books, args)?;
+    if records.len() == 1 {
+        return Ok(records.remove(0));
+    }
+    let live: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].status.is_live())
+        .collect();
+    if let [only] = live.as_slice() {
+        return Ok(records.swap_remove(*only));
+    }
+    let modes: Vec<String> = records
+        .iter()
+        .map(|r| format!("{} ({})", r.mode_name(), r.status))
+        .collect();
+    bail_input!(
+        "task {} has sessions in several modes: {}; pass --mode",
+        args.task,
+        modes.join(", ")
+    )
 }

@@ -1,0 +1,372 @@
+//! The books: one JSON record per session under
+//! `$SCOPECRAFT_HOME/projects/<encoded-root>/sessions/`, written atomically,
+//! locked per session key, and corrected when a record says running while
+//! its supervisor is gone.
+
+mod record;
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+
+pub use record::{ExecType, Record, Run, Status, TmuxPlace, WorktreePlace};
+
+use crate::procs;
+use crate::project::{self, Project};
+
+const RECORD_SUFFIX: &str = ".info.json";
+
+/// A record with no supervisor yet is given this long to get one before
+/// it counts as interrupted (the dispatch that wrote it died half-way).
+const STARTUP_GRACE: Duration = Duration::from_secs(30);
+
+/// One project's session folder.
+#[derive(Debug, Clone)]
+pub struct Books {
+    dir: PathBuf,
+}
+
+impl Books {
+    pub fn for_project(project: &Project) -> Result<Books> {
+        Ok(Books {
+            dir: project.home()?.join("sessions"),
+        })
+    }
+
+    pub fn at(dir: PathBuf) -> Books {
+        Books { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn record_path(&self, session_name: &str) -> PathBuf {
+        self.dir.join(format!("{session_name}{RECORD_SUFFIX}"))
+    }
+
+    pub fn log_path(&self, session_name: &str) -> PathBuf {
+        self.dir.join("logs").join(format!("{session_name}.log"))
+    }
+
+    fn lock_path(&self, session_name: &str) -> PathBuf {
+        self.dir.join(format!(".{session_name}.lock"))
+    }
+
+    /// Holds the session's lock until dropped; every read-modify-write of a
+    /// record happens under it.
+    pub fn lock(&self, session_name: &str) -> Result<KeyLock> {
+        fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating the books folder {}", self.dir.display()))?;
+        let path = self.lock_path(session_name);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening lock file {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+        Ok(KeyLock { _file: file })
+    }
+
+    /// The record as on disk, not reconciled. `None` when there is none.
+    pub fn read_raw(&self, session_name: &str) -> Result<Option<Record>> {
+        let path = self.record_path(session_name);
+        match fs::read(&path) {
+            Ok(bytes) => parse(&path, &bytes).map(Some),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// The record, corrected when it says running while nothing runs.
+    pub fn read(&self, session_name: &str) -> Result<Option<Record>> {
+        match self.read_raw(session_name)? {
+            Some(record) => self.reconcile(record).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes `record` atomically (a temporary file renamed over it).
+    pub fn write(&self, record: &mut Record) -> Result<()> {
+        record.last_updated = now();
+        let path = self.record_path(&record.session_name);
+        let mut text = serde_json::to_vec_pretty(record)?;
+        text.push(b'\n');
+        write_atomic(&path, &text)
+    }
+
+    /// Removes a record (used to undo a dispatch that could not start).
+    pub fn remove(&self, session_name: &str) -> Result<()> {
+        let path = self.record_path(session_name);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err).with_context(|| format!("removing {}", path.display())),
+        }
+    }
+
+    /// Every record in the folder, reconciled, newest first. A file that
+    /// does not parse is skipped with a warning on stderr.
+    pub fn list(&self) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        for record in self.list_raw(true)? {
+            records.push(self.reconcile(record)?);
+        }
+        records.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+        Ok(records)
+    }
+
+    /// Every record as on disk; `warn` reports unreadable files on stderr.
+    pub fn list_raw(&self, warn: bool) -> Result<Vec<Record>> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => {
+                return Err(err).with_context(|| format!("reading {}", self.dir.display()));
+            }
+        };
+        let mut records = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !name.ends_with(RECORD_SUFFIX) {
+                continue;
+            }
+            let path = entry.path();
+            let parsed = fs::read(&path)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| parse(&path, &bytes));
+            match parsed {
+                Ok(record) => records.push(record),
+                Err(err) if warn => {
+                    eprintln!(
+                        "scopecraft-tmux: warning: skipping {}: {err:#}",
+                        path.display()
+                    );
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(records)
+    }
+
+    /// A record that says running while its supervisor is gone (killed,
+    /// machine rebooted, tmux server killed before it could write) becomes
+    /// `interrupted`. Checked again under the lock before writing.
+    pub fn reconcile(&self, record: Record) -> Result<Record> {
+        if !needs_interrupting(&record) {
+            return Ok(record);
+        }
+        let _lock = self.lock(&record.session_name)?;
+        match self.read_raw(&record.session_name)? {
+            Some(current) => self.reconcile_locked(current),
+            None => Ok(record),
+        }
+    }
+
+    /// [`Books::reconcile`] for a caller that holds the session's lock.
+    pub fn reconcile_locked(&self, mut record: Record) -> Result<Record> {
+        if !needs_interrupting(&record) {
+            return Ok(record);
+        }
+        record.status = Status::Interrupted;
+        record.end_time = Some(now());
+        record.close_current_run();
+        self.write(&mut record)?;
+        Ok(record)
+    }
+}
+
+/// Whether a live-looking record of ours has lost its supervisor.
+fn needs_interrupting(record: &Record) -> bool {
+    if !record.is_ours() || !record.status.is_live() {
+        return false;
+    }
+    match record.supervisor_pid {
+        Some(pid) => !procs::is_alive(
+            pid,
+            record.supervisor_start_ticks,
+            record.boot_id.as_deref(),
+        ),
+        None => age(&record.last_updated).is_some_and(|age| age > STARTUP_GRACE),
+    }
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
+    serde_json::from_slice(bytes)
+        .with_context(|| format!("{} is not a session record", path.display()))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// a rename, so readers see the old file or the new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("a file path has a folder")?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("a file path has a name")?;
+    let temporary = dir.join(format!(
+        ".{file_name}.{}.{}.tmp",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    ));
+    let result = (|| {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.flush()?;
+        fs::rename(&temporary, path)
+    })();
+    if let Err(err) = result {
+        let _ = fs::remove_file(&temporary);
+        return Err(err).with_context(|| format!("writing {}", path.display()));
+    }
+    Ok(())
+}
+
+/// An exclusive lock on one session key, released on drop.
+pub struct KeyLock {
+    _file: File,
+}
+
+/// Now as RFC 3339 UTC with milliseconds, like JavaScript's `toISOString`.
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// How long ago an RFC 3339 time was.
+pub fn age(time: &str) -> Option<Duration> {
+    let then = humantime::parse_rfc3339(time).ok()?;
+    SystemTime::now().duration_since(then).ok()
+}
+
+/// The session folders of every project under `SCOPECRAFT_HOME`.
+pub fn all_projects() -> Result<Vec<Books>> {
+    let projects = project::scopecraft_home()?.join("projects");
+    let entries = match fs::read_dir(&projects) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err).with_context(|| format!("reading {}", projects.display())),
+    };
+    let mut books = Vec::new();
+    for entry in entries {
+        let sessions = entry?.path().join("sessions");
+        if sessions.is_dir() {
+            books.push(Books::at(sessions));
+        }
+    }
+    books.sort_by(|a, b| a.dir.cmp(&b.dir));
+    Ok(books)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, status: Status) -> Record {
+        let mut record: Record = serde_json::from_value(serde_json::json!({
+            "sessionName": name,
+            "taskId": "t-11A",
+            "status": status,
+            "startTime": now(),
+            "execType": "detached",
+        }))
+        .unwrap();
+        record.last_updated = now();
+        record
+    }
+
+    #[test]
+    fn writes_atomically_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        let mut rec = record("t-11A-auto", Status::Completed);
+        books.write(&mut rec).unwrap();
+        let back = books.read("t-11A-auto").unwrap().unwrap();
+        assert_eq!(back.status, Status::Completed);
+        let leftovers: Vec<_> = fs::read_dir(books.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_running_record_without_its_supervisor_becomes_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        let mut rec = record("gone", Status::Running);
+        rec.supervisor_pid = Some(u32::MAX - 1);
+        rec.session_history.push(Run {
+            start_time: now(),
+            ..Run::default()
+        });
+        books.write(&mut rec).unwrap();
+        let back = books.read("gone").unwrap().unwrap();
+        assert_eq!(back.status, Status::Interrupted);
+        assert!(back.end_time.is_some());
+        assert_eq!(back.session_history[0].status, Some(Status::Interrupted));
+        // Written back, not only reported.
+        assert_eq!(
+            books.read_raw("gone").unwrap().unwrap().status,
+            Status::Interrupted
+        );
+    }
+
+    #[test]
+    fn a_running_record_with_a_live_supervisor_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        let mut rec = record("alive", Status::Running);
+        let me = std::process::id();
+        rec.supervisor_pid = Some(me);
+        rec.supervisor_start_ticks = procs::start_ticks(me);
+        rec.boot_id = procs::boot_id();
+        books.write(&mut rec).unwrap();
+        assert_eq!(
+            books.read("alive").unwrap().unwrap().status,
+            Status::Running
+        );
+    }
+
+    #[test]
+    fn torn_and_foreign_files_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        let mut rec = record("good", Status::Completed);
+        books.write(&mut rec).unwrap();
+        fs::write(
+            books.dir().join("torn.info.json"),
+            b"{\"sessionName\": \"to",
+        )
+        .unwrap();
+        fs::write(books.dir().join("foreign.info.json"), b"[1, 2, 3]").unwrap();
+        let listed = books.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].session_name, "good");
+    }
+
+    #[test]
+    fn foreign_records_are_never_reconciled() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        let mut rec = record("scopecraft", Status::Running);
+        rec.exec_type = None;
+        rec.pid = Some(u32::MAX - 1);
+        books.write(&mut rec).unwrap();
+        assert_eq!(
+            books.read("scopecraft").unwrap().unwrap().status,
+            Status::Running
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! One session's record: Scopecraft's `.info.json` fields with their
+//! meaning kept, and ours beside them in the same camelCase.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// How a session ran, or how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The agent runs.
+    Running,
+    /// An interactive agent waits for its user.
+    Waiting,
+    /// Exit 0.
+    Completed,
+    /// A non-zero exit or a signal.
+    Failed,
+    /// Asked to stop (`stop`, the window closed).
+    Stopped,
+    /// Its window or process vanished (tmux killed, machine rebooted).
+    Interrupted,
+}
+
+impl Status {
+    /// Running or waiting: the agent process should exist.
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Running | Status::Waiting)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Waiting => "waiting",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+            Status::Stopped => "stopped",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecType {
+    /// A tmux window in the session `scopecraft`
+    Tmux,
+    /// Headless, in the background
+    Detached,
+    /// Headless, inside `docker run`
+    Docker,
+}
+
+impl ExecType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecType::Tmux => "tmux",
+            ExecType::Detached => "detached",
+            ExecType::Docker => "docker",
+        }
+    }
+
+    /// Scopecraft's `type`: tmux runs are interactive.
+    pub fn scopecraft_type(self) -> &'static str {
+        match self {
+            ExecType::Tmux => "interactive",
+            ExecType::Detached | ExecType::Docker => "autonomous-task",
+        }
+    }
+}
+
+impl fmt::Display for ExecType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a tmux run lives; commands target the ids, never the names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TmuxPlace {
+    pub session: String,
+    pub window_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pane_id: Option<String>,
+    /// The tmux server's socket, so later commands reach the same server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorktreePlace {
+    pub path: PathBuf,
+    pub branch: String,
+}
+
+/// One run of the session, in `sessionHistory`. `sessionId` and
+/// `resumedFrom` are Scopecraft's; the rest is ours.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    pub start_time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_type: Option<ExecType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_signal: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A session record, `<sessionName>.info.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    // Scopecraft's fields, with Scopecraft's meaning.
+    pub session_name: String,
+    pub task_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    pub status: Status,
+    pub start_time: String,
+    #[serde(default)]
+    pub last_updated: String,
+    #[serde(default)]
+    pub log_file: PathBuf,
+    /// The agent's process id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// `interactive` (tmux) or `autonomous-task` (headless).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Scopecraft's name for the agent's conversation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_session_id: Option<String>,
+    #[serde(default)]
+    pub session_history: Vec<Run>,
+
+    // Ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_type: Option<ExecType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_root: Option<PathBuf>,
+    /// Where the agent runs: the worktree, or the project root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmux: Option<TmuxPlace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<WorktreePlace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_file: Option<PathBuf>,
+    /// The agent's argv without the prompt (the supervisor adds it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_command: Vec<String>,
+    /// How the agent takes its prompt: as the last argument, or on stdin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_on_stdin: Option<bool>,
+    /// Extra environment for the agent (name, value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_env: Vec<(String, String)>,
+    /// Headless: where to write the final result text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_to: Option<PathBuf>,
+    /// tmux: keep the pane open after the agent ends until a key is pressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_pane: Option<bool>,
+    /// The supervisor watching the agent, and how to tell it from a later
+    /// process with the same pid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_start_ticks: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    /// Set when `stop` asked the session to end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_requested: Option<bool>,
+
+    /// Fields we do not know (written by Scopecraft or a later version),
+    /// kept as they are on every rewrite.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Record {
+    /// Ours (written by scopecraft-tmux), as opposed to a Scopecraft record
+    /// in the same folder: only ours are reconciled and supervised.
+    pub fn is_ours(&self) -> bool {
+        self.exec_type.is_some()
+    }
+
+    pub fn mode_name(&self) -> &str {
+        self.mode.as_deref().unwrap_or("-")
+    }
+
+    /// The current run, the last of `sessionHistory`.
+    pub fn current_run_mut(&mut self) -> Option<&mut Run> {
+        self.session_history.last_mut()
+    }
+
+    /// Copies the outcome fields into the current run.
+    pub fn close_current_run(&mut self) {
+        let (status, end, code, signal) = (
+            self.status,
+            self.end_time.clone(),
+            self.exit_code,
+            self.exit_signal.clone(),
+        );
+        let session_id = self.agent_session_id.clone();
+        if let Some(run) = self.current_run_mut() {
+            run.status = Some(status);
+            run.end_time = end;
+            run.exit_code = code;
+            run.exit_signal = signal;
+            if run.session_id.is_none() {
+                run.session_id = session_id;
+            }
+        }
+    }
+
+    /// "exit 0", "exit 3", "SIGKILL", or "" while running.
+    pub fn outcome(&self) -> String {
+        match (&self.exit_code, &self.exit_signal) {
+            (_, Some(signal)) => signal.clone(),
+            (Some(code), None) => format!("exit {code}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_scopecraft_records_and_keeps_their_fields() {
+        let text = r#"{
+          "sessionName": "task-test-feedback-flow-05B-1748658020078",
+          "taskId": "test-feedback-flow-05B",
+          "logFile": ".tasks/.autonomous-sessions/logs/task-test-feedback-flow-05B-1748658020078.log",
+          "startTime": "2025-05-31T02:20:20.078Z",
+          "status": "running",
+          "pid": 99783,
+          "executionFlags": {"x": 1}
+        }"#;
+        let record: Record = serde_json::from_str(text).unwrap();
+        assert!(!record.is_ours());
+        assert_eq!(record.pid, Some(99783));
+        let again: Value = serde_json::to_value(&record).unwrap();
+        assert_eq!(again["executionFlags"]["x"], 1);
+        assert_eq!(again["sessionName"], record.session_name);
+    }
+
+    #[test]
+    fn outcome_prefers_the_signal() {
+        let mut record: Record = serde_json::from_str(
+            r#"{"sessionName":"s","taskId":"t","status":"failed","startTime":"x"}"#,
+        )
+        .unwrap();
+        record.exit_code = Some(3);
+        assert_eq!(record.outcome(), "exit 3");
+        record.exit_signal = Some("SIGKILL".into());
+        assert_eq!(record.outcome(), "SIGKILL");
+    }
+}

@@ -1,0 +1,617 @@
+//! `dispatch`: compose the prompt, write the books, and start the
+//! supervisor that runs the agent (in a tmux window, or headless).
+//!
+//! Everything that can be refused is checked before anything is written:
+//! ids and modes, the task, the mode's required inputs, the agent program,
+//! tmux. A second dispatch of a live (project, task, mode) focuses the
+//! existing window instead; the per-session lock makes that hold when many
+//! dispatches race.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, Result};
+
+use super::{Globals, Run};
+use crate::agent::{Agent, Conversation, Invocation, Style};
+use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace};
+use crate::cli::DispatchArgs;
+use crate::compose;
+use crate::config::Config;
+use crate::error::{bad_input, bail_input};
+use crate::names;
+use crate::output;
+use crate::process;
+use crate::procs;
+use crate::project::Project;
+use crate::supervisor;
+use crate::tmux::{self, Commands, Tmux};
+
+impl Run for DispatchArgs {
+    fn run(&self, globals: &Globals) -> Result<()> {
+        let project = globals.project()?;
+        let config = Config::load(&project)?;
+        let plan = plan(self, &project, &config)?;
+        if self.dry_run {
+            return print_dry_run(&plan);
+        }
+        execute(&plan)
+    }
+}
+
+/// Everything a dispatch decided before touching anything.
+struct Plan {
+    books: Books,
+    record: Record,
+    prompt: Option<String>,
+    exec: ExecType,
+    session: String,
+    /// The record before this dispatch, restored if starting fails.
+    previous: Option<Record>,
+}
+
+fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan> {
+    let input = &args.input;
+    let mode = input
+        .mode
+        .clone()
+        .unwrap_or_else(|| config.default_mode().to_string());
+    names::check_task_id(&input.task)?;
+    names::check_mode_name(&mode)?;
+    let session = args
+        .session
+        .clone()
+        .unwrap_or_else(|| config.session().to_string());
+    names::check_task_id(&session).map_err(|_| {
+        bad_input(format!(
+            "invalid tmux session name {}: use letters, digits, `_` and `-`",
+            names::quoted(&session)
+        ))
+    })?;
+    let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
+    if args.save_to.is_some() && exec == ExecType::Tmux {
+        bail_input!(
+            "--save-to needs a headless run (--exec detached or docker): an interactive run has no final result"
+        );
+    }
+    let session_name = names::window_name(&input.task, &mode);
+    let books = Books::for_project(project)?;
+    let previous = books.read(&session_name)?;
+
+    // The prompt: composed afresh, or for --continue the new instructions.
+    let (prompt, task_id, parent_id, allowed, disallowed, conversation) = if args.resume {
+        let Some(earlier) = &previous else {
+            bail_input!(
+                "no earlier session of {} in mode {mode} to continue; dispatch it without --continue first",
+                input.task
+            );
+        };
+        let Some(id) = earlier
+            .agent_session_id
+            .clone()
+            .or_else(|| earlier.real_session_id.clone())
+        else {
+            bail_input!(
+                "the session {} has no recorded agent conversation id, so there is nothing to resume",
+                earlier.session_name
+            );
+        };
+        if input.data.is_some() {
+            bail_input!("--data shapes a new prompt; with --continue only --instructions is sent");
+        }
+        let text = input
+            .instructions
+            .clone()
+            .filter(|text| !text.trim().is_empty());
+        if let Some(text) = &text
+            && text.len() > compose::MAX_INPUT_BYTES
+        {
+            bail_input!(
+                "--instructions is {} bytes; at most {} are accepted",
+                text.len(),
+                compose::MAX_INPUT_BYTES
+            );
+        }
+        let tools = |name: &str| -> Vec<String> {
+            earlier
+                .extra
+                .get(name)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default()
+        };
+        (
+            text,
+            earlier.task_id.clone(),
+            earlier.parent_id.clone(),
+            tools("allowedTools"),
+            tools("disallowedTools"),
+            Conversation::Resume(id),
+        )
+    } else {
+        let composed = super::compose_request(project, input)?;
+        (
+            Some(composed.prompt),
+            composed.task.id,
+            composed.task.parent,
+            composed.allowed_tools,
+            composed.disallowed_tools,
+            Conversation::New(uuid::Uuid::new_v4().to_string()),
+        )
+    };
+
+    let agent = Agent::resolve(config)?;
+    if exec == ExecType::Tmux {
+        tmux::check_installed(!args.dry_run)?;
+    }
+    let style = if exec == ExecType::Tmux {
+        Style::Interactive
+    } else {
+        Style::Headless
+    };
+    let (agent_command, prompt_on_stdin) = agent.argv(
+        &Invocation {
+            style,
+            conversation: &conversation,
+            allowed_tools: &allowed,
+            disallowed_tools: &disallowed,
+            extra_args: &args.agent_args,
+        },
+        prompt.is_some(),
+    );
+    // A headless resume still needs a message on stdin.
+    let prompt = match (prompt, style, &conversation) {
+        (None, Style::Headless, _) => {
+            Some("Continue the task from where you left off.".to_string())
+        }
+        (prompt, _, _) => prompt,
+    };
+
+    let start = books::now();
+    let run_stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let prompt_file = prompt.as_ref().map(|_| {
+        books
+            .dir()
+            .join(format!("{session_name}-{run_stamp}.prompt.md"))
+    });
+    let (new_id, resumed_from) = match &conversation {
+        Conversation::New(id) => (id.clone(), None),
+        Conversation::Resume(id) => (id.clone(), Some(id.clone())),
+    };
+    let mut history = previous
+        .as_ref()
+        .map(|r| r.session_history.clone())
+        .unwrap_or_default();
+    let mut run = books::Run {
+        session_id: Some(new_id.clone()),
+        start_time: start.clone(),
+        resumed_from,
+        exec_type: Some(exec),
+        status: Some(Status::Running),
+        ..books::Run::default()
+    };
+    if let Some(path) = &prompt_file {
+        run.extra.insert(
+            "promptFile".into(),
+            serde_json::Value::String(path.display().to_string()),
+        );
+    }
+    history.push(run);
+
+    let mut extra = serde_json::Map::new();
+    extra.insert("allowedTools".into(), serde_json::to_value(&allowed)?);
+    extra.insert("disallowedTools".into(), serde_json::to_value(&disallowed)?);
+    let mut agent_env = Vec::new();
+    if let Some(path) = std::env::var_os("PATH") {
+        agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
+    }
+    let record = Record {
+        session_name: session_name.clone(),
+        task_id,
+        parent_id,
+        status: Status::Running,
+        start_time: start,
+        last_updated: String::new(),
+        log_file: books.log_path(&session_name),
+        pid: None,
+        kind: Some(exec.scopecraft_type().to_string()),
+        real_session_id: Some(new_id.clone()),
+        session_history: history,
+        mode: Some(mode),
+        exec_type: Some(exec),
+        project_root: Some(project.root.clone()),
+        workdir: Some(project.root.clone()),
+        tmux: (exec == ExecType::Tmux).then(|| TmuxPlace {
+            session: session.clone(),
+            window_name: session_name.clone(),
+            ..TmuxPlace::default()
+        }),
+        worktree: None,
+        exit_code: None,
+        exit_signal: None,
+        end_time: None,
+        agent_session_id: Some(new_id),
+        prompt_file,
+        agent_command,
+        prompt_on_stdin: Some(prompt_on_stdin),
+        agent_env,
+        save_to: args
+            .save_to
+            .as_deref()
+            .map(supervisor::resolve_save_to)
+            .transpose()?,
+        keep_pane: Some(config.keep_pane()),
+        supervisor_pid: None,
+        supervisor_start_ticks: None,
+        boot_id: None,
+        stop_requested: None,
+        extra,
+    };
+    Ok(Plan {
+        books,
+        record,
+        prompt,
+        exec,
+        session,
+        previous,
+    })
+}
+
+fn print_dry_run(plan: &Plan) -> Result<()> {
+    let mut out = output::stdout();
+    let record = &plan.record;
+    writeln!(out, "dry run: nothing is started or written")?;
+    writeln!(
+        out,
+        "session {} ({} run, task {}, mode {})",
+        record.session_name,
+        plan.exec,
+        record.task_id,
+        record.mode_name()
+    )?;
+    let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
+    match plan.exec {
+        ExecType::Tmux => {
+            let commands = new_window_commands(plan, &supervise);
+            writeln!(out, "tmux:  {}", Tmux::from_env().display(&commands))?;
+            writeln!(
+                out,
+                "       (or, when the session {} does not exist yet: {})",
+                plan.session,
+                Tmux::from_env().display(&new_session_commands(plan, &supervise))
+            )?;
+        }
+        _ => writeln!(out, "supervisor: {}", shell_words::join(&supervise))?,
+    }
+    let mut agent = shell_words::join(&record.agent_command);
+    if let Some(prompt) = &plan.prompt {
+        let how = if record.prompt_on_stdin == Some(true) {
+            "on stdin"
+        } else {
+            "as the last argument"
+        };
+        agent.push_str(&format!("  # prompt {how}: {} bytes", prompt.len()));
+    }
+    writeln!(out, "agent: {agent}")?;
+    if let Some(dir) = &record.workdir {
+        writeln!(out, "in:    {}", dir.display())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn execute(plan: &Plan) -> Result<()> {
+    let name = &plan.record.session_name;
+    let _lock = plan.books.lock(name)?;
+    // Read again under the lock: another dispatch may have won the race.
+    let existing = match plan.books.read_raw(name)? {
+        Some(record) => Some(plan.books.reconcile_locked(record)?),
+        None => None,
+    };
+    if let Some(existing) = existing
+        && existing.status.is_live()
+    {
+        return focus_existing(&existing);
+    }
+
+    let mut record = plan.record.clone();
+    if let (Some(path), Some(prompt)) = (&record.prompt_file, &plan.prompt) {
+        books::write_atomic(path, prompt.as_bytes())?;
+    }
+    plan.books.write(&mut record)?;
+    let started = match plan.exec {
+        ExecType::Tmux => start_in_tmux(plan, &mut record),
+        ExecType::Detached => start_detached(plan, &mut record),
+        ExecType::Docker => Err(bad_input("--exec docker is not available yet")),
+    };
+    if let Err(err) = started {
+        undo(plan, &record);
+        return Err(err);
+    }
+    plan.books.write(&mut record)?;
+    report_started(&record)
+}
+
+/// Puts back the books as they were before this dispatch.
+fn undo(plan: &Plan, record: &Record) {
+    if let Some(path) = &record.prompt_file {
+        let _ = fs::remove_file(path);
+    }
+    match &plan.previous {
+        Some(previous) => {
+            let _ = plan.books.write(&mut previous.clone());
+        }
+        None => {
+            let _ = plan.books.remove(&record.session_name);
+        }
+    }
+}
+
+fn supervise_argv(record_path: &Path) -> Result<Vec<String>> {
+    let exe = std::env::current_exe().context("finding our own executable")?;
+    Ok(vec![
+        exe.display().to_string(),
+        "__supervise".to_string(),
+        record_path.display().to_string(),
+    ])
+}
+
+const PLACE_FORMAT: &str = "#{window_id}\t#{pane_id}\t#{socket_path}";
+
+fn workdir(plan: &Plan) -> String {
+    plan.record
+        .workdir
+        .as_deref()
+        .unwrap_or(Path::new("."))
+        .display()
+        .to_string()
+}
+
+/// `new-window` in our session; with several arguments tmux runs the
+/// command directly, without a shell.
+fn new_window_commands(plan: &Plan, supervise: &[String]) -> Commands {
+    let mut command = vec![
+        "new-window".to_string(),
+        "-d".into(),
+        "-t".into(),
+        format!("={}:", plan.session),
+        "-n".into(),
+        plan.record.session_name.clone(),
+        "-c".into(),
+        workdir(plan),
+        "-P".into(),
+        "-F".into(),
+        PLACE_FORMAT.into(),
+        "--".into(),
+    ];
+    command.extend(supervise.iter().cloned());
+    let mut commands = Commands::new();
+    commands.add(command);
+    commands
+}
+
+/// `new-session` with our window as its first window (starting the server
+/// when none runs).
+fn new_session_commands(plan: &Plan, supervise: &[String]) -> Commands {
+    let mut command = vec![
+        "new-session".to_string(),
+        "-d".into(),
+        "-s".into(),
+        plan.session.clone(),
+        "-n".into(),
+        plan.record.session_name.clone(),
+        "-c".into(),
+        workdir(plan),
+        "-P".into(),
+        "-F".into(),
+        PLACE_FORMAT.into(),
+        "--".into(),
+    ];
+    command.extend(supervise.iter().cloned());
+    let mut commands = Commands::new();
+    commands.add(command);
+    commands
+}
+
+/// Creates the window: one tmux call when the session exists (the common
+/// case), two when it must be created first.
+fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
+    let tmux = Tmux::from_env();
+    let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
+    let reused = plan
+        .previous
+        .as_ref()
+        .and_then(|previous| previous.tmux.as_ref())
+        .filter(|place| place.session == plan.session)
+        .and_then(|place| {
+            respawn_finished_window(place, &record.session_name, &supervise, &workdir(plan))
+        });
+    let printed = match reused {
+        Some(printed) => printed,
+        None => {
+            let mut attempt = tmux.run(&new_window_commands(plan, &supervise));
+            for _ in 0..3 {
+                let Err(err) = &attempt else { break };
+                let text = format!("{err:#}");
+                if !(text.contains("can't find session")
+                    || text.contains("no server running")
+                    || text.contains("error connecting to"))
+                {
+                    break;
+                }
+                attempt = tmux.run(&new_session_commands(plan, &supervise));
+                // Another dispatch created the session meanwhile: add our window.
+                if let Err(err) = &attempt
+                    && format!("{err:#}").contains("duplicate session")
+                {
+                    attempt = tmux.run(&new_window_commands(plan, &supervise));
+                }
+            }
+            attempt.context("creating the tmux window")?
+        }
+    };
+    let mut fields = printed.trim_end().split('\t');
+    let place = record.tmux.get_or_insert_with(TmuxPlace::default);
+    place.window_id = fields.next().map(str::to_string);
+    place.pane_id = fields.next().map(str::to_string);
+    place.socket = fields.next().filter(|s| !s.is_empty()).map(PathBuf::from);
+    Ok(())
+}
+
+/// A finished run's window still shows its summary: run the new session in
+/// it (same window, same name). `None` when it is gone, or when the pane id
+/// now belongs to another window (a restarted server reuses ids).
+fn respawn_finished_window(
+    place: &TmuxPlace,
+    session_name: &str,
+    supervise: &[String],
+    workdir: &str,
+) -> Option<String> {
+    let pane = place.pane_id.as_deref()?;
+    let tmux = Tmux::at(place.socket.as_deref());
+    let owner = tmux
+        .run_one([
+            "display-message",
+            "-p",
+            "-t",
+            pane,
+            "#{@scopecraft-session}",
+        ])
+        .ok()?;
+    if owner.trim_end() != session_name {
+        return None;
+    }
+    let mut command = vec![
+        "respawn-pane".to_string(),
+        "-k".into(),
+        "-t".into(),
+        pane.to_string(),
+        "-c".into(),
+        workdir.to_string(),
+        "--".into(),
+    ];
+    command.extend(supervise.iter().cloned());
+    let mut commands = Commands::new();
+    commands.add(command);
+    commands.add(["display-message", "-p", "-t", pane, PLACE_FORMAT]);
+    tmux.run(&commands).ok()
+}
+
+/// Starts the supervisor in the background, in a session of its own so it
+/// outlives this command and the terminal.
+fn start_detached(plan: &Plan, record: &mut Record) -> Result<()> {
+    let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
+    if let Some(dir) = record.log_file.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&record.log_file)
+        .with_context(|| format!("opening the log {}", record.log_file.display()))?;
+    let (program, args) = supervise.split_first().context("a supervisor command")?;
+    let mut cmd = process::cmd(program).args(args);
+    {
+        use std::os::unix::process::CommandExt;
+        let command = cmd.command_mut();
+        command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+    }
+    let child = cmd.spawn()?;
+    let pid = child.id();
+    record.supervisor_pid = Some(pid);
+    record.supervisor_start_ticks = procs::start_ticks(pid);
+    record.boot_id = procs::boot_id();
+    Ok(())
+}
+
+fn focus_existing(record: &Record) -> Result<()> {
+    let mut out = output::stdout();
+    match (&record.exec_type, &record.tmux) {
+        (Some(ExecType::Tmux), Some(place)) => {
+            let target = place.pane_id.clone().or_else(|| place.window_id.clone());
+            if let Some(target) = &target {
+                let tmux = Tmux::at(place.socket.as_deref());
+                let mut commands = Commands::new();
+                commands.add(["select-window", "-t", target]);
+                if std::env::var_os("TMUX").is_some() {
+                    commands.add(["switch-client", "-t", target]);
+                }
+                // Focusing is a courtesy: the answer stands without it.
+                let _ = tmux.run(&commands);
+            }
+            writeln!(
+                out,
+                "{} ({}) is already running in tmux window {}:{} ({}); focused it",
+                record.task_id,
+                record.mode_name(),
+                place.session,
+                place.window_name,
+                place.window_id.as_deref().unwrap_or("?")
+            )?;
+        }
+        _ => writeln!(
+            out,
+            "{} ({}) is already running headless (pid {}); follow it with: scopecraft-tmux logs {} --mode {} -f",
+            record.task_id,
+            record.mode_name(),
+            record.supervisor_pid.map_or("?".into(), |p| p.to_string()),
+            record.task_id,
+            record.mode_name()
+        )?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn report_started(record: &Record) -> Result<()> {
+    let mut out = output::stdout();
+    match &record.tmux {
+        Some(place) => {
+            writeln!(
+                out,
+                "dispatched {} ({}) to tmux window {}:{} ({})",
+                record.task_id,
+                record.mode_name(),
+                place.session,
+                place.window_name,
+                place.window_id.as_deref().unwrap_or("?")
+            )?;
+            writeln!(
+                out,
+                "  attach: scopecraft-tmux attach {} --mode {}",
+                record.task_id,
+                record.mode_name()
+            )?;
+        }
+        None => {
+            writeln!(
+                out,
+                "dispatched {} ({}) headless (supervisor pid {})",
+                record.task_id,
+                record.mode_name(),
+                record.supervisor_pid.map_or("?".into(), |p| p.to_string())
+            )?;
+            writeln!(
+                out,
+                "  follow: scopecraft-tmux logs {} --mode {} -f",
+                record.task_id,
+                record.mode_name()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `list`: every session in the books, newest first.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::{Globals, Run};
+use crate::books::{self, Books, Record};
+use crate::cli::ListArgs;
+use crate::output::{self, pad};
+
+impl Run for ListArgs {
+    fn run(&self, globals: &Globals) -> Result<()> {
+        let books_list = match (self.all, globals.project()) {
+            (false, Ok(project)) => vec![Books::for_project(&project)?],
+            // Outside a project, every project's sessions.
+            _ => books::all_projects()?,
+        };
+        let mut records = Vec::new();
+        for books in &books_list {
+            records.extend(books.list()?);
+        }
+        records.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+        if self.json {
+            return output::json(&records);
+        }
+        print_table(&records, self.all)
+    }
+}
+
+pub fn print_table(records: &[Record], with_project: bool) -> Result<()> {
+    let mut out = output::stdout();
+    if records.is_empty() {
+        writeln!(
+            out,
+            "no sessions yet (start one with: scopecraft-tmux dispatch <task>)"
+        )?;
+        out.flush()?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 7]> = records.iter().map(row).collect();
+    let headers = [
+        "TASK", "MODE", "EXEC", "STATUS", "OUTCOME", "STARTED", "WHERE",
+    ];
+    let mut widths = headers.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (cell, width))| {
+                if i + 1 == cells.len() {
+                    cell.to_string()
+                } else {
+                    pad(cell, width)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(out, "{}", line(&headers))?;
+    for (row, record) in rows.iter().zip(records) {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        let mut text = line(&cells);
+        if with_project && let Some(root) = &record.project_root {
+            text.push_str(&format!("  [{}]", root.display()));
+        }
+        writeln!(out, "{text}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn row(record: &Record) -> [String; 7] {
+    let started = books::age(&record.start_time)
+        .map(|age| format!("{} ago", output::duration(age)))
+        .unwrap_or_else(|| record.start_time.clone());
+    [
+        record.task_id.clone(),
+        record.mode_name().to_string(),
+        record.exec_type.map_or("-".into(), |e| e.to_string()),
+        record.status.to_string(),
+        record.outcome(),
+        started,
+        place(record),
+    ]
+}
+
+/// Where a session runs: its tmux window, or its process.
+pub fn place(record: &Record) -> String {
+    if let Some(tmux) = &record.tmux {
+        return format!(
+            "{}:{} {}",
+            tmux.session,
+            tmux.window_name,
+            tmux.window_id.as_deref().unwrap_or("")
+        )
+        .trim_end()
+        .to_string();
+    }
+    match record.supervisor_pid.or(record.pid) {
+        Some(pid) => format!("pid {pid}"),
+        None => "-".to_string(),
+    }
+}

@@ -1,0 +1,514 @@
+//! The supervisor: the process that runs the agent, waits for it, and writes
+//! how it ended into the books. In a tmux pane it is the pane's command (so
+//! an interactive run ends with a real exit status, without relying on
+//! `remain-on-exit`); headless it runs in the background in its own session.
+//!
+//! The agent runs in its own process group. In a pane that group is made the
+//! terminal's foreground group, so Ctrl-C reaches the agent and not us.
+//! SIGTERM (from `stop`) or SIGHUP (the window closed) ends the agent's group
+//! (SIGKILL after a grace period) and records `stopped`; a SIGHUP because the
+//! tmux server went away records `interrupted`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::books::{self, Books, ExecType, Record, Status};
+use crate::process;
+use crate::procs;
+use crate::status::Counts;
+use crate::stream;
+use crate::tmux::{self, Commands, Tmux};
+
+/// How long the agent has to end after SIGTERM or SIGHUP before SIGKILL.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Why the agent was asked to end, if it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    /// SIGTERM, SIGINT or SIGQUIT (`scopecraft-tmux stop`).
+    Requested,
+    /// SIGHUP: the terminal went away (window closed or tmux server gone).
+    Hangup,
+}
+
+/// What the stream of a headless run told us.
+#[derive(Debug, Default)]
+struct StreamFacts {
+    session_id: Option<String>,
+    result_text: Option<String>,
+}
+
+pub fn run(record_path: &Path) -> Result<()> {
+    let books = Books::at(
+        record_path
+            .parent()
+            .context("a record path has a folder")?
+            .to_path_buf(),
+    );
+    let name = record_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".info.json"))
+        .context("a record file ends with .info.json")?
+        .to_string();
+    // Books live in $SCOPECRAFT_HOME/projects/<root>/sessions: the status
+    // summary needs that home, whatever environment tmux gave us.
+    if let Some(home) = record_path.ancestors().nth(4) {
+        // SAFETY: set before any thread is started.
+        unsafe { std::env::set_var("SCOPECRAFT_HOME", home) };
+    }
+
+    // Registered before the agent exists, so no SIGCHLD is missed.
+    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGCHLD])
+        .context("installing signal handlers")?;
+    let record = begin(&books, &name)?;
+    let exec = record.exec_type.unwrap_or(ExecType::Detached);
+    let tmux = exec_tmux(&record);
+    if let Some(tmux) = &tmux {
+        announce(tmux, &record);
+    }
+
+    let facts = Arc::new(Mutex::new(StreamFacts::default()));
+    let (status, reason) = match spawn(&record, exec, &facts) {
+        Ok((mut child, reader)) => {
+            let pid = child.id();
+            update(&books, &name, |r| r.pid = Some(pid))?;
+            let reason = wait(&mut child, &mut signals)?;
+            let status = child.wait().context("waiting for the agent")?;
+            // The rest of the stream is still in the pipe: copy it all.
+            if let Some(reader) = reader {
+                let _ = reader.join();
+            }
+            (Some(status), reason)
+        }
+        Err(err) => {
+            say(&format!(
+                "scopecraft-tmux: could not start the agent: {err:#}"
+            ));
+            (None, None)
+        }
+    };
+    // The reader thread has seen the whole stream once the pipe closed.
+    let facts = std::mem::take(&mut *facts.lock().unwrap_or_else(|p| p.into_inner()));
+
+    let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
+    let record = finish(&books, &name, status, reason, gone, &facts)?;
+    if let (Some(path), Some(text)) = (&record.save_to, &facts.result_text)
+        && let Err(err) = books::write_atomic(path, text.as_bytes())
+    {
+        say(&format!(
+            "scopecraft-tmux: could not save the result: {err:#}"
+        ));
+    }
+    publish_end(&record, tmux.as_ref(), reason == Some(StopReason::Hangup));
+    if exec == ExecType::Tmux
+        && reason != Some(StopReason::Hangup)
+        && record.keep_pane != Some(false)
+    {
+        say(&summary(&record));
+        wait_for_key();
+    }
+    Ok(())
+}
+
+/// The tmux server of a tmux run.
+fn exec_tmux(record: &Record) -> Option<Tmux> {
+    let place = record.tmux.as_ref()?;
+    (record.exec_type == Some(ExecType::Tmux)).then(|| Tmux::at(place.socket.as_deref()))
+}
+
+/// Marks the record as supervised by this process.
+fn begin(books: &Books, name: &str) -> Result<Record> {
+    let pane = std::env::var("TMUX_PANE").ok();
+    update(books, name, |record| {
+        let me = std::process::id();
+        record.status = Status::Running;
+        record.supervisor_pid = Some(me);
+        record.supervisor_start_ticks = procs::start_ticks(me);
+        record.boot_id = procs::boot_id();
+        if let (Some(place), Some(pane)) = (record.tmux.as_mut(), pane.clone()) {
+            place.pane_id = Some(pane);
+        }
+    })
+}
+
+/// Reads, changes and writes the record under its lock.
+fn update(books: &Books, name: &str, change: impl FnOnce(&mut Record)) -> Result<Record> {
+    let _lock = books.lock(name)?;
+    let mut record = books
+        .read_raw(name)?
+        .with_context(|| format!("the session record {name} vanished"))?;
+    change(&mut record);
+    books.write(&mut record)?;
+    Ok(record)
+}
+
+/// Labels the window, keeps the pane's output in the log, and publishes
+/// the new state: one tmux call.
+fn announce(tmux: &Tmux, record: &Record) {
+    let Some(pane) = record.tmux.as_ref().and_then(|p| p.pane_id.clone()) else {
+        return;
+    };
+    let mut commands = Commands::new();
+    let project = record
+        .project_root
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for (option, value) in [
+        ("automatic-rename", "off"),
+        ("allow-rename", "off"),
+        ("@scopecraft-task", record.task_id.as_str()),
+        ("@scopecraft-mode", record.mode_name()),
+        ("@scopecraft-project", project.as_str()),
+        ("@scopecraft-session", record.session_name.as_str()),
+        ("@scopecraft-state", Status::Running.as_str()),
+    ] {
+        commands.add(["set-option", "-w", "-t", &pane, option, value]);
+    }
+    if let Some(parent) = record.log_file.parent() {
+        let _ = fs::create_dir_all(parent);
+    }
+    // pipe-pane runs a shell command; the path is ours and quoted.
+    let log = shell_words::quote(&record.log_file.to_string_lossy()).into_owned();
+    commands.add([
+        "pipe-pane",
+        "-o",
+        "-t",
+        &pane,
+        &format!("exec cat >> {log}"),
+    ]);
+    if let Ok(counts) = Counts::all() {
+        counts.push(&mut commands);
+    }
+    if let Err(err) = tmux.run(&commands) {
+        say(&format!(
+            "scopecraft-tmux: could not label the window: {err:#}"
+        ));
+    }
+}
+
+/// The agent, and the thread copying its stream to the log (headless).
+type Spawned = (Child, Option<std::thread::JoinHandle<()>>);
+
+fn spawn(record: &Record, exec: ExecType, facts: &Arc<Mutex<StreamFacts>>) -> Result<Spawned> {
+    let (program, args) = record
+        .agent_command
+        .split_first()
+        .context("the record holds no agent command")?;
+    let prompt = match &record.prompt_file {
+        Some(path) => Some(
+            fs::read_to_string(path)
+                .with_context(|| format!("reading the prompt {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let on_stdin = record.prompt_on_stdin.unwrap_or(false);
+    let mut cmd = process::cmd(program).args(args);
+    if let (Some(prompt), false) = (&prompt, on_stdin) {
+        cmd = cmd.arg(prompt);
+    }
+    if let Some(dir) = &record.workdir {
+        cmd = cmd.current_dir(dir);
+    }
+    for (key, value) in &record.agent_env {
+        cmd = cmd.env(key, value);
+    }
+    cmd = cmd
+        .env("SCOPECRAFT_TASK_ID", &record.task_id)
+        .env("SCOPECRAFT_MODE", record.mode_name())
+        .env("SCOPECRAFT_SESSION_NAME", &record.session_name);
+
+    let command = cmd.command_mut();
+    if exec == ExecType::Tmux {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                take_terminal();
+                Ok(())
+            });
+        }
+        return Ok((cmd.spawn()?, None));
+    }
+
+    command.process_group(0);
+    let log = open_log(&record.log_file)?;
+    command
+        .stdin(if on_stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(log);
+    let mut child = cmd.spawn()?;
+    if let (Some(mut stdin), Some(prompt)) = (child.stdin.take(), prompt.filter(|_| on_stdin)) {
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(prompt.as_bytes());
+        });
+    }
+    let reader = match child.stdout.take() {
+        Some(stdout) => {
+            let log = open_log(&record.log_file)?;
+            let facts = Arc::clone(facts);
+            Some(std::thread::spawn(move || copy_stream(stdout, log, &facts)))
+        }
+        None => None,
+    };
+    Ok((child, reader))
+}
+
+/// In the child, before exec: a process group of its own, made the
+/// terminal's foreground group (SIGTTOU blocked meanwhile, as a shell does).
+fn take_terminal() {
+    // SAFETY: setpgid, sigprocmask and tcsetpgrp are async-signal-safe.
+    unsafe {
+        libc::setpgid(0, 0);
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGTTOU);
+        libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old);
+        libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpid());
+        libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+}
+
+/// Takes the terminal back for ourselves once the agent is gone.
+fn reclaim_terminal() {
+    // SAFETY: as above, in our own process.
+    unsafe {
+        let mut block: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGTTOU);
+        libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old);
+        libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpgrp());
+        libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+    }
+}
+
+fn open_log(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening the log {}", path.display()))
+}
+
+/// Appends the agent's stdout to the log line by line (constant memory),
+/// noting the conversation id from `system/init` and the final result.
+fn copy_stream(stdout: impl Read, mut log: File, facts: &Mutex<StreamFacts>) {
+    let mut reader = BufReader::new(stdout);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let _ = log.write_all(&line);
+        if line.first() == Some(&b'{')
+            && let Ok(event) = serde_json::from_slice::<serde_json::Value>(&line)
+        {
+            let mut facts = facts.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(id) = stream::init_session_id(&event) {
+                facts.session_id = Some(id.to_string());
+            }
+            if let Some(text) = stream::result_text(&event) {
+                facts.result_text = Some(text.to_string());
+            }
+        }
+    }
+}
+
+/// Waits for the agent, passing stop requests on to its process group.
+fn wait(child: &mut Child, signals: &mut Signals) -> Result<Option<StopReason>> {
+    let group = child.id();
+    let done = Arc::new(AtomicBool::new(false));
+    let mut reason = None;
+    loop {
+        if child.try_wait()?.is_some() {
+            done.store(true, Ordering::SeqCst);
+            return Ok(reason);
+        }
+        for signal in signals.wait() {
+            let asked = match signal {
+                SIGHUP => Some(StopReason::Hangup),
+                SIGTERM | SIGINT | SIGQUIT => Some(StopReason::Requested),
+                _ => None,
+            };
+            let Some(asked) = asked else { continue };
+            if reason.is_none() {
+                reason = Some(asked);
+                let forward = if asked == StopReason::Hangup {
+                    SIGHUP
+                } else {
+                    SIGTERM
+                };
+                procs::signal_group(group, forward);
+                procs::signal_group(group, libc::SIGCONT);
+                let done = Arc::clone(&done);
+                std::thread::spawn(move || {
+                    std::thread::sleep(GRACE);
+                    if !done.load(Ordering::SeqCst) {
+                        procs::signal_group(group, libc::SIGKILL);
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Whether the tmux server stopped answering (it was killed), as opposed to
+/// only our window closing. A dying server may answer briefly: ask a few
+/// times.
+fn server_gone(tmux: &Tmux) -> bool {
+    for _ in 0..5 {
+        if !tmux.server_running() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    false
+}
+
+fn finish(
+    books: &Books,
+    name: &str,
+    status: Option<ExitStatus>,
+    reason: Option<StopReason>,
+    server_gone: bool,
+    facts: &StreamFacts,
+) -> Result<Record> {
+    update(books, name, |record| {
+        record.exit_code = status.and_then(|s| s.code());
+        record.exit_signal = status.and_then(|s| s.signal()).map(procs::signal_name);
+        if status.is_none() {
+            record.exit_code = Some(127);
+        }
+        let stop_asked = record.stop_requested == Some(true);
+        record.status = match reason {
+            Some(StopReason::Hangup) if server_gone => Status::Interrupted,
+            Some(_) => Status::Stopped,
+            None if stop_asked => Status::Stopped,
+            None if record.exit_code == Some(0) => Status::Completed,
+            None => Status::Failed,
+        };
+        record.end_time = Some(books::now());
+        if let Some(id) = &facts.session_id {
+            record.agent_session_id = Some(id.clone());
+            record.real_session_id = Some(id.clone());
+        }
+        record.close_current_run();
+    })
+}
+
+/// Sets the window's state, refreshes the status summary and tells the
+/// user how the session ended: one tmux call.
+fn publish_end(record: &Record, tmux: Option<&Tmux>, window_gone: bool) {
+    let env_tmux;
+    let tmux = match tmux {
+        Some(tmux) => tmux,
+        // A headless run started from inside tmux reports there too.
+        None if std::env::var_os("TMUX").is_some() => {
+            env_tmux = Tmux::from_env();
+            &env_tmux
+        }
+        None => return,
+    };
+    let mut commands = Commands::new();
+    if !window_gone && let Some(pane) = record.tmux.as_ref().and_then(|p| p.pane_id.as_deref()) {
+        commands.add([
+            "set-option",
+            "-w",
+            "-t",
+            pane,
+            "@scopecraft-state",
+            record.status.as_str(),
+        ]);
+    }
+    if let Ok(counts) = Counts::all() {
+        counts.push(&mut commands);
+    }
+    commands.add(["display-message", &tmux::escape_format(&notice(record))]);
+    let _ = tmux.run(&commands);
+}
+
+/// "scopecraft: fix-05A (implementation) completed, exit 0".
+fn notice(record: &Record) -> String {
+    let outcome = record.outcome();
+    let outcome = if outcome.is_empty() {
+        String::new()
+    } else {
+        format!(", {outcome}")
+    };
+    format!(
+        "scopecraft: {} ({}) {}{outcome}",
+        record.task_id,
+        record.mode_name(),
+        record.status
+    )
+}
+
+fn summary(record: &Record) -> String {
+    let duration = books::age(&record.start_time)
+        .map(|d| format!(" after {}", crate::output::duration(d)))
+        .unwrap_or_default();
+    format!(
+        "\n── {}{duration}. Press any key to close this window.",
+        notice(record)
+    )
+}
+
+/// Writes a line to our terminal; a terminal that went away is not an error.
+fn say(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// Waits for one key press on the pane's terminal.
+fn wait_for_key() {
+    reclaim_terminal();
+    let stdin = libc::STDIN_FILENO;
+    // SAFETY: plain termios calls on our own terminal.
+    unsafe {
+        let mut saved: libc::termios = std::mem::zeroed();
+        let is_tty = libc::tcgetattr(stdin, &mut saved) == 0;
+        if is_tty {
+            let mut raw = saved;
+            raw.c_lflag &= !(libc::ICANON | libc::ECHO);
+            raw.c_cc[libc::VMIN] = 1;
+            raw.c_cc[libc::VTIME] = 0;
+            libc::tcsetattr(stdin, libc::TCSANOW, &raw);
+        }
+        let mut byte = [0u8; 1];
+        let _ = io::stdin().read(&mut byte);
+        if is_tty {
+            libc::tcsetattr(stdin, libc::TCSANOW, &saved);
+        }
+    }
+}
+
+/// The saved result of a headless run, resolved against the directory the
+/// user dispatched from.
+pub fn resolve_save_to(path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    Ok(std::env::current_dir()
+        .context("reading the current directory")?
+        .join(path))
+}
