@@ -66,6 +66,136 @@ impl Bench {
         bench
     }
 
+    /// A project with the tasks `ids` (v2, in `current/`) and a mode
+    /// `implementation` whose template names the task, using the fake agent.
+    pub fn with_tasks(ids: &[&str]) -> Bench {
+        let bench = Bench::new().with_fake_agent();
+        for id in ids {
+            bench.task(id, &format!("Do the work of {id}."));
+        }
+        bench.write(
+            ".tasks/.modes/implementation/base.md",
+            "---\ninput:\n  taskId: string\n---\n\nImplement {taskId}.\n",
+        );
+        bench.write(
+            ".tasks/.config/scopecraft-tmux.toml",
+            "default-mode = \"implementation\"\n",
+        );
+        bench
+    }
+
+    /// Writes a v2 task `id` in `current/`.
+    pub fn task(&self, id: &str, instruction: &str) -> PathBuf {
+        self.write(
+            &format!(".tasks/current/{id}.task.md"),
+            &format!(
+                "# Task {id}\n\n---\ntype: feature\nstatus: todo\narea: cli\n---\n\n\
+                 ## Instruction\n{instruction}\n\n## Tasks\n- [ ] do it\n\n## Deliverable\n\n## Log\n"
+            ),
+        )
+    }
+
+    /// Uses tests/fake-agent/claude as the agent (through SCOPECRAFT_AGENT).
+    pub fn with_fake_agent(self) -> Bench {
+        let agent = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-agent/claude");
+        self.env("SCOPECRAFT_AGENT", agent)
+    }
+
+    /// Tells the fake agent how to behave for `task` (`default` for all):
+    /// shell assignments such as `exit_code=3` or `sleep=30`.
+    pub fn agent_behaviour(&self, task: &str, conf: &str) {
+        let dir = self.scopecraft_home.join("fake-agent");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(format!("{task}.conf")), conf).unwrap();
+    }
+
+    /// What the fake agent received, one entry per call for `task`.
+    pub fn agent_calls(&self, task: &str) -> Vec<AgentCall> {
+        let dir = self.scopecraft_home.join("fake-agent/calls");
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut calls: Vec<AgentCall> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&format!("{task}."))
+            })
+            .map(|dir| AgentCall {
+                argv: fs::read(dir.join("argv"))
+                    .unwrap_or_default()
+                    .split(|b| *b == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+                prompt: fs::read_to_string(dir.join("prompt")).unwrap_or_default(),
+                stdin: fs::read_to_string(dir.join("stdin")).ok(),
+                cwd: fs::read_to_string(dir.join("cwd"))
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string(),
+                dir,
+            })
+            .collect();
+        calls.sort_by(|a, b| a.dir.cmp(&b.dir));
+        calls
+    }
+
+    /// Waits until the agent for `task` has been called `count` times.
+    #[track_caller]
+    pub fn wait_for_agent(&self, task: &str, count: usize) -> Vec<AgentCall> {
+        wait_for(
+            &format!("{count} agent call(s) for {task}"),
+            Duration::from_secs(20),
+            || {
+                let calls = self.agent_calls(task);
+                (calls.len() >= count && calls.iter().all(|c| c.dir.join("prompt").exists()))
+                    .then_some(calls)
+            },
+        )
+    }
+
+    /// The session record of `task` in `mode`, through `status --json`.
+    pub fn record(&self, task: &str, mode: &str) -> serde_json::Value {
+        self.run(["status", task, "--mode", mode, "--json"])
+            .ok()
+            .json()
+    }
+
+    /// Waits until the session of `task` in `mode` has `status`.
+    #[track_caller]
+    pub fn wait_for_status(&self, task: &str, mode: &str, status: &str) -> serde_json::Value {
+        wait_for(
+            &format!("{task} ({mode}) to be {status}"),
+            Duration::from_secs(20),
+            || {
+                let run = self.run(["status", task, "--mode", mode, "--json"]);
+                if run.code != Some(0) {
+                    return None;
+                }
+                let record = run.json();
+                (record["status"] == status).then_some(record)
+            },
+        )
+    }
+
+    /// `list-windows -a` of the private server: `session:name` per window.
+    pub fn windows(&self) -> Vec<String> {
+        let run = self.tmux(["list-windows", "-a", "-F", "#{session_name}:#{window_name}"]);
+        if run.code != Some(0) {
+            return Vec::new();
+        }
+        run.stdout.lines().map(str::to_string).collect()
+    }
+
+    /// Whether this bench's tmux server runs.
+    pub fn server_running(&self) -> bool {
+        self.tmux(["list-sessions"]).code == Some(0)
+    }
+
     /// Adds an environment variable for every run of the binary.
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Bench {
         self.extra_env.push((
@@ -87,6 +217,9 @@ impl Bench {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(&self.project);
         self.isolate(&mut cmd);
+        for (key, value) in &self.extra_env {
+            cmd.env(key, value);
+        }
         cmd
     }
 
@@ -98,9 +231,6 @@ impl Bench {
             .env("SCOPECRAFT_HOME", &self.scopecraft_home)
             .env("TMUX_TMPDIR", &self.tmux_tmpdir)
             .env("NO_COLOR", "1");
-        for (key, value) in &self.extra_env {
-            cmd.env(key, value);
-        }
     }
 
     /// Runs the binary with `args` and returns what happened.
@@ -213,4 +343,15 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// One call of the fake agent.
+#[derive(Debug, Clone)]
+pub struct AgentCall {
+    pub dir: PathBuf,
+    pub argv: Vec<String>,
+    /// The prompt as the agent read it (last argument, or stdin with -p).
+    pub prompt: String,
+    pub stdin: Option<String>,
+    pub cwd: String,
 }

@@ -1,0 +1,634 @@
+//! Dispatch into tmux windows and headless: the window, the prompt the agent
+//! receives, exit codes and signals in the books, races, a killed server,
+//! stop, hostile text, and the GUI terminal launcher.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{Bench, wait_for};
+
+#[test]
+fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
+    let bench = Bench::with_tasks(&["fix-11A"]);
+    bench.agent_behaviour("fix-11A", "say='working'\n");
+    let expected = bench.run(["prompt", "fix-11A"]).ok().stdout;
+
+    let run = bench.run(["dispatch", "fix-11A"]).ok();
+    assert!(
+        run.stdout.contains(
+            "dispatched fix-11A (implementation) to tmux window scopecraft:fix-11A-implementation"
+        ),
+        "{}",
+        run.stdout
+    );
+    let record = bench.wait_for_status("fix-11A", "implementation", "completed");
+    assert_eq!(record["exitCode"], 0);
+    assert_eq!(record["execType"], "tmux");
+    assert_eq!(record["type"], "interactive");
+    assert!(record["endTime"].is_string());
+
+    assert_eq!(bench.windows(), ["scopecraft:fix-11A-implementation"]);
+    let window = bench.tmux([
+        "show-options",
+        "-w",
+        "-t",
+        "scopecraft:fix-11A-implementation",
+    ]);
+    for option in [
+        "@scopecraft-task fix-11A",
+        "@scopecraft-mode implementation",
+        "@scopecraft-session fix-11A-implementation",
+        "@scopecraft-state completed",
+        "automatic-rename off",
+        "allow-rename off",
+    ] {
+        assert!(
+            window.stdout.contains(option),
+            "{option}:\n{}",
+            window.stdout
+        );
+    }
+    assert!(
+        window
+            .stdout
+            .contains(&format!("@scopecraft-project {}", bench.project.display()))
+    );
+    // Targets are ids, and the record keeps them.
+    assert!(
+        record["tmux"]["windowId"]
+            .as_str()
+            .unwrap()
+            .starts_with('@')
+    );
+    assert!(record["tmux"]["paneId"].as_str().unwrap().starts_with('%'));
+
+    let calls = bench.wait_for_agent("fix-11A", 1);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].prompt, expected,
+        "the composed prompt, byte for byte"
+    );
+    assert_eq!(calls[0].cwd, bench.project.display().to_string());
+    let argv = &calls[0].argv;
+    assert_eq!(argv[0], "--session-id");
+    assert_eq!(argv[1], record["agentSessionId"].as_str().unwrap());
+    assert_eq!(argv[argv.len() - 2], "--");
+    // The saved prompt is the one the agent got.
+    let saved = fs::read_to_string(record["promptFile"].as_str().unwrap()).unwrap();
+    assert_eq!(saved, expected);
+    // The pane's output is kept in the session's log.
+    let log = record["logFile"].as_str().unwrap().to_string();
+    wait_for("the pane output in the log", Duration::from_secs(5), || {
+        fs::read_to_string(&log)
+            .ok()
+            .filter(|text| text.contains("working"))
+    });
+}
+
+#[test]
+fn exit_codes_and_signals_are_recorded() {
+    let bench = Bench::with_tasks(&["three-11A", "killed-11B", "segv-11C"]);
+    bench.agent_behaviour("three-11A", "exit_code=3\n");
+    bench.agent_behaviour("killed-11B", "signal=KILL\n");
+    bench.agent_behaviour("segv-11C", "signal=SEGV\n");
+    for task in ["three-11A", "killed-11B", "segv-11C"] {
+        bench.run(["dispatch", task]).ok();
+    }
+    let three = bench.wait_for_status("three-11A", "implementation", "failed");
+    assert_eq!(three["exitCode"], 3);
+    assert_eq!(three["exitSignal"], Value::Null);
+    let killed = bench.wait_for_status("killed-11B", "implementation", "failed");
+    assert_eq!(killed["exitSignal"], "SIGKILL");
+    assert_eq!(killed["exitCode"], Value::Null);
+    let segv = bench.wait_for_status("segv-11C", "implementation", "failed");
+    assert_eq!(segv["exitSignal"], "SIGSEGV");
+    let history = three["sessionHistory"].as_array().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["exitCode"], 3);
+    assert_eq!(history[0]["status"], "failed");
+    let list = bench.run(["list"]).ok().stdout;
+    assert!(
+        list.contains("exit 3") && list.contains("SIGKILL"),
+        "{list}"
+    );
+}
+
+#[test]
+fn twenty_agents_ending_at_once_all_have_their_exit_codes() {
+    let ids: Vec<String> = (0..20).map(|i| format!("quick-{i:02}-11A")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let bench = Bench::with_tasks(&refs);
+    let release = bench.dir.path().join("release");
+    for (i, id) in ids.iter().enumerate() {
+        bench.agent_behaviour(
+            id,
+            &format!("wait_for={}\nexit_code={i}\n", release.display()),
+        );
+    }
+    for id in &ids {
+        bench.run(["dispatch", id]).ok();
+    }
+    for id in &ids {
+        bench.wait_for_agent(id, 1);
+    }
+    // All twenty end within a few milliseconds of each other.
+    fs::write(&release, "").unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let status = if i == 0 { "completed" } else { "failed" };
+        let record = bench.wait_for_status(id, "implementation", status);
+        assert_eq!(record["exitCode"], i, "{id}");
+    }
+}
+
+#[test]
+fn twenty_racing_dispatches_of_one_key_start_one_agent() {
+    let bench = Bench::with_tasks(&["race-11A"]);
+    let release = bench.dir.path().join("release");
+    bench.agent_behaviour("race-11A", &format!("wait_for={}\n", release.display()));
+    let outputs: Vec<_> = (0..20)
+        .map(|_| {
+            let mut cmd = bench.cmd();
+            cmd.args(["dispatch", "race-11A"]);
+            thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    for output in &outputs {
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+    }
+    let started = outputs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stdout).starts_with("dispatched"))
+        .count();
+    let focused = outputs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stdout).contains("already running"))
+        .count();
+    assert_eq!((started, focused), (1, 19));
+    bench.wait_for_agent("race-11A", 1);
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(bench.agent_calls("race-11A").len(), 1, "exactly one agent");
+    assert_eq!(bench.windows(), ["scopecraft:race-11A-implementation"]);
+    let records = bench.run(["list", "--json"]).ok().json();
+    assert_eq!(records.as_array().unwrap().len(), 1);
+    assert_eq!(records[0]["status"], "running");
+    fs::write(&release, "").unwrap();
+    bench.wait_for_status("race-11A", "implementation", "completed");
+}
+
+#[test]
+fn twenty_racing_dispatches_of_different_tasks_start_twenty() {
+    let ids: Vec<String> = (0..20).map(|i| format!("many-{i:02}-11A")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let bench = Bench::with_tasks(&refs);
+    let release = bench.dir.path().join("release");
+    bench.agent_behaviour("default", &format!("wait_for={}\n", release.display()));
+    let outputs: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let mut cmd = bench.cmd();
+            cmd.args(["dispatch", id]);
+            thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    for output in &outputs {
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+    }
+    for id in &ids {
+        assert_eq!(bench.wait_for_agent(id, 1).len(), 1, "{id}");
+    }
+    let windows: BTreeSet<String> = bench.windows().into_iter().collect();
+    let expected: BTreeSet<String> = ids
+        .iter()
+        .map(|id| format!("scopecraft:{id}-implementation"))
+        .collect();
+    assert_eq!(windows, expected);
+    let records = bench.run(["list", "--json"]).ok().json();
+    assert_eq!(records.as_array().unwrap().len(), 20);
+    assert!(
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "running")
+    );
+    fs::write(&release, "").unwrap();
+    for id in &ids {
+        bench.wait_for_status(id, "implementation", "completed");
+    }
+}
+
+#[test]
+fn killing_the_tmux_server_leaves_the_session_interrupted() {
+    let bench = Bench::with_tasks(&["long-11A"]);
+    bench.agent_behaviour("long-11A", "sleep=60\n");
+    bench.run(["dispatch", "long-11A"]).ok();
+    bench.wait_for_agent("long-11A", 1);
+    bench.wait_for_status("long-11A", "implementation", "running");
+    bench.tmux(["kill-server"]);
+    let record = bench.wait_for_status("long-11A", "implementation", "interrupted");
+    assert!(record["endTime"].is_string());
+    let list = bench.run(["list"]).ok().stdout;
+    assert!(list.contains("interrupted"), "{list}");
+}
+
+#[test]
+fn a_supervisor_that_vanished_is_interrupted_when_the_books_are_read() {
+    let bench = Bench::with_tasks(&["vanish-11A"]);
+    bench.agent_behaviour("vanish-11A", "sleep=60\n");
+    bench
+        .run(["dispatch", "vanish-11A", "--exec", "detached"])
+        .ok();
+    bench.wait_for_agent("vanish-11A", 1);
+    let record = bench.wait_for_status("vanish-11A", "implementation", "running");
+    // SIGKILL: the supervisor cannot write anything.
+    let supervisor = record["supervisorPid"].as_u64().unwrap();
+    let agent = record["pid"].as_u64().unwrap();
+    unsafe_kill(supervisor, 9);
+    unsafe_kill(agent, 9);
+    let record = bench.wait_for_status("vanish-11A", "implementation", "interrupted");
+    assert_eq!(record["sessionHistory"][0]["status"], "interrupted");
+}
+
+fn unsafe_kill(pid: u64, signal: i32) {
+    std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn closing_the_window_or_stop_records_stopped() {
+    let bench = Bench::with_tasks(&["closed-11A", "asked-11B"]);
+    bench.agent_behaviour("default", "sleep=60\n");
+    bench.run(["dispatch", "closed-11A"]).ok();
+    bench.run(["dispatch", "asked-11B"]).ok();
+    bench.wait_for_agent("closed-11A", 1);
+    bench.wait_for_agent("asked-11B", 1);
+    bench.wait_for_status("closed-11A", "implementation", "running");
+    bench.tmux(["kill-window", "-t", "scopecraft:closed-11A-implementation"]);
+    let closed = bench.wait_for_status("closed-11A", "implementation", "stopped");
+    assert_eq!(closed["exitSignal"], "SIGHUP");
+
+    bench.wait_for_status("asked-11B", "implementation", "running");
+    let stop = bench.run(["stop", "asked-11B"]).ok();
+    assert!(
+        stop.stdout.contains("asked-11B (implementation) stopped"),
+        "{}",
+        stop.stdout
+    );
+    let asked = bench.record("asked-11B", "implementation");
+    assert_eq!(asked["status"], "stopped");
+    assert_eq!(asked["exitSignal"], "SIGTERM");
+    let again = bench.run(["stop", "asked-11B"]).ok();
+    assert!(again.stdout.contains("not running"), "{}", again.stdout);
+    // The window shows the summary until a key is pressed.
+    let pane = bench.tmux([
+        "capture-pane",
+        "-p",
+        "-t",
+        "scopecraft:asked-11B-implementation",
+    ]);
+    assert!(pane.stdout.contains("stopped"), "{}", pane.stdout);
+    bench.tmux([
+        "send-keys",
+        "-t",
+        "scopecraft:asked-11B-implementation",
+        "x",
+    ]);
+    wait_for(
+        "the window to close after a key",
+        Duration::from_secs(5),
+        || {
+            (!bench
+                .windows()
+                .contains(&"scopecraft:asked-11B-implementation".to_string()))
+            .then_some(())
+        },
+    );
+}
+
+#[test]
+fn dispatching_a_finished_session_again_reuses_its_window() {
+    let bench = Bench::with_tasks(&["again-11A"]);
+    bench.run(["dispatch", "again-11A"]).ok();
+    let first = bench.wait_for_status("again-11A", "implementation", "completed");
+    bench.run(["dispatch", "again-11A"]).ok();
+    wait_for("the second run", Duration::from_secs(10), || {
+        let record = bench.record("again-11A", "implementation");
+        (record["sessionHistory"].as_array().unwrap().len() == 2 && record["status"] == "completed")
+            .then_some(())
+    });
+    let second = bench.record("again-11A", "implementation");
+    assert_eq!(second["tmux"]["windowId"], first["tmux"]["windowId"]);
+    assert_ne!(second["agentSessionId"], first["agentSessionId"]);
+    assert_eq!(bench.windows(), ["scopecraft:again-11A-implementation"]);
+    assert_eq!(bench.agent_calls("again-11A").len(), 2);
+}
+
+#[test]
+fn hostile_text_reaches_the_agent_literally() {
+    let bench = Bench::with_tasks(&[]);
+    let canary = bench.dir.path().join("canary");
+    let hostile = format!(
+        "it's \"quoted\" $(touch {c}) `touch {c}` ; touch {c} && echo $HOME\nsecond line\\n {{taskId}}",
+        c = canary.display()
+    );
+    bench.task("evil-11A", &hostile);
+    let expected = bench
+        .run(["prompt", "evil-11A", "--instructions", &hostile])
+        .ok()
+        .stdout;
+    assert_eq!(expected.matches(&hostile).count(), 2);
+    bench
+        .run(["dispatch", "evil-11A", "--instructions", &hostile])
+        .ok();
+    bench.wait_for_status("evil-11A", "implementation", "completed");
+    let calls = bench.wait_for_agent("evil-11A", 1);
+    assert_eq!(calls[0].prompt, expected);
+    bench
+        .run([
+            "dispatch",
+            "evil-11A",
+            "--exec",
+            "detached",
+            "--instructions",
+            &hostile,
+        ])
+        .ok();
+    let calls = bench.wait_for_agent("evil-11A", 2);
+    assert_eq!(calls[1].stdin.as_deref(), Some(expected.as_str()));
+    thread::sleep(Duration::from_millis(200));
+    assert!(!canary.exists(), "no shell ever saw the text");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let bench = Bench::with_tasks(&["plan-11A"]);
+    let run = bench
+        .run([
+            "dispatch",
+            "plan-11A",
+            "--dry-run",
+            "--",
+            "--model",
+            "sonnet",
+        ])
+        .ok();
+    assert!(
+        run.stdout
+            .contains("tmux:  tmux new-window -d -t '=scopecraft:' -n plan-11A-implementation"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("__supervise"), "{}", run.stdout);
+    assert!(run.stdout.contains("--session-id"), "{}", run.stdout);
+    assert!(run.stdout.contains("--model sonnet --"), "{}", run.stdout);
+    assert!(!bench.server_running());
+    let written: Vec<_> = fs::read_dir(&bench.scopecraft_home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "fake-agent")
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
+#[test]
+fn window_names_are_sanitised() {
+    let bench = Bench::with_tasks(&["path-11A"]);
+    bench.write(
+        ".tasks/.modes/implementation/code_review.md",
+        "---\ninput:\n  taskId: string\n---\nReview {taskId}.\n",
+    );
+    bench
+        .run([
+            "dispatch",
+            "path-11A",
+            "--mode",
+            "implementation/code_review",
+        ])
+        .ok();
+    bench.wait_for_status("path-11A", "implementation/code_review", "completed");
+    assert_eq!(
+        bench.windows(),
+        ["scopecraft:path-11A-implementation_code_review"]
+    );
+}
+
+#[test]
+fn missing_prerequisites_fail_before_anything_exists() {
+    let missing_agent =
+        Bench::with_tasks(&["pre-11A"]).env("SCOPECRAFT_AGENT", "no-such-agent-xyz");
+    missing_agent
+        .run(["dispatch", "pre-11A"])
+        .bad_input("`no-such-agent-xyz`");
+    assert!(!missing_agent.server_running());
+    assert!(!missing_agent.scopecraft_home.join("projects").exists());
+
+    // No tmux: a PATH without it (but with the shell tools the agent needs).
+    let bin = missing_agent.dir.path().join("bin-without-tmux");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "env", "grep", "sort", "cat", "mkdir"] {
+        let found = which(tool);
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    let no_tmux = Bench::with_tasks(&["pre-11A"]).env("PATH", &bin);
+    no_tmux
+        .run(["dispatch", "pre-11A"])
+        .bad_input("tmux is not installed");
+
+    // A tmux older than 3.0.
+    let old = missing_agent.dir.path().join("bin-old-tmux");
+    fs::create_dir_all(&old).unwrap();
+    let fake = old.join("tmux");
+    fs::write(&fake, "#!/bin/sh\necho 'tmux 2.9'\n").unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", old.display(), std::env::var("PATH").unwrap());
+    let old_tmux = Bench::with_tasks(&["pre-11A"]).env("PATH", &path);
+    let run = old_tmux.run(["dispatch", "pre-11A"]).bad_input("tmux 2.9");
+    assert!(run.stderr.contains("3.0 or later"), "{}", run.stderr);
+    assert!(!old_tmux.scopecraft_home.join("projects").exists());
+}
+
+fn which(tool: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(tool))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| panic!("{tool} on PATH"))
+}
+
+#[test]
+fn dispatch_from_inside_tmux_reaches_the_same_server() {
+    let bench = Bench::with_tasks(&["inside-11A"]);
+    bench.tmux(["new-session", "-d", "-s", "work", "-x", "120", "-y", "30"]);
+    let agent = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-agent/claude");
+    // A pane of the user's own session runs dispatch, as a user would.
+    let script = bench.dir.path().join("dispatch.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncd '{}' && SCOPECRAFT_HOME='{}' SCOPECRAFT_AGENT='{}' '{}' dispatch inside-11A > '{}/out' 2>&1\n",
+            bench.project.display(),
+            bench.scopecraft_home.display(),
+            agent.display(),
+            crate::support::BIN,
+            bench.dir.path().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    bench.tmux(["new-window", "-t", "work:", script.to_str().unwrap()]);
+    bench.wait_for_status("inside-11A", "implementation", "completed");
+    let windows: BTreeSet<String> = bench.windows().into_iter().collect();
+    assert!(
+        windows.contains("scopecraft:inside-11A-implementation"),
+        "{windows:?}"
+    );
+    let out = fs::read_to_string(bench.dir.path().join("out")).unwrap();
+    assert!(out.contains("dispatched inside-11A"), "{out}");
+}
+
+/// Stand-ins for GUI terminals that record how they were started.
+fn terminal_stand_ins(bench: &Bench, names: &[&str]) -> std::path::PathBuf {
+    let bin = bench.dir.path().join("gui-bin");
+    fs::create_dir_all(&bin).unwrap();
+    for name in names {
+        let path = bin.join(name);
+        fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" > '{dir}/{name}.argv.tmp' && mv '{dir}/{name}.argv.tmp' '{dir}/{name}.argv'\n",
+                dir = bench.dir.path().display()
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+#[test]
+fn attach_opens_the_chosen_gui_terminal_with_the_right_argv() {
+    let probe = Bench::new();
+    let names = [
+        "wezterm",
+        "gnome-terminal",
+        "konsole",
+        "x-terminal-emulator",
+        "wt.exe",
+        "osascript",
+    ];
+    let bin = terminal_stand_ins(&probe, &names);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let bench = Bench::with_tasks(&["gui-11A"]).env("PATH", &path);
+    bench.agent_behaviour("gui-11A", "sleep=60\n");
+    bench.run(["dispatch", "gui-11A"]).ok();
+    let record = bench.wait_for_status("gui-11A", "implementation", "running");
+    let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
+    let socket = record["tmux"]["socket"].as_str().unwrap().to_string();
+    let attach = format!("tmux\n-S\n{socket}\nattach-session\n-t\n{window}\n");
+    let read = |name: &str| -> String {
+        let file = probe.dir.path().join(format!("{name}.argv"));
+        wait_for(
+            &format!("{name} to be started"),
+            Duration::from_secs(5),
+            || fs::read_to_string(&file).ok(),
+        )
+    };
+    let cases = [
+        ("wezterm", "wezterm", "start\n--\n"),
+        ("gnome-terminal", "gnome-terminal", "--\n"),
+        ("konsole", "konsole", "-e\n"),
+        ("x-terminal-emulator", "x-terminal-emulator", "-e\n"),
+    ];
+    for (terminal, program, before) in cases {
+        bench
+            .run(["attach", "gui-11A", "--terminal", terminal])
+            .ok();
+        let argv = read(program);
+        assert_eq!(
+            argv,
+            format!("{}/{program}\n{before}{attach}", bin.display()),
+            "{terminal}"
+        );
+        fs::remove_file(probe.dir.path().join(format!("{program}.argv"))).unwrap();
+    }
+    bench
+        .run(["attach", "gui-11A", "--terminal", "iterm2"])
+        .ok();
+    let argv = read("osascript");
+    assert!(
+        argv.contains(&format!(
+            "create window with default profile command \"tmux -S {socket} attach-session -t {window}\""
+        )),
+        "{argv}"
+    );
+    bench.run(["attach", "gui-11A", "--terminal", "wt"]).ok();
+    assert!(read("wt.exe").contains("wsl.exe\n"));
+    // auto: WezTerm comes first when present…
+    bench.run(["attach", "gui-11A", "--terminal"]).ok();
+    assert!(read("wezterm").contains("start\n--\ntmux"));
+    // …and GNOME Terminal when it is the first one present.
+    let gnome_only = terminal_stand_ins(&probe, &[]).with_file_name("gnome-only");
+    fs::create_dir_all(&gnome_only).unwrap();
+    std::os::unix::fs::symlink(
+        bin.join("gnome-terminal"),
+        gnome_only.join("gnome-terminal"),
+    )
+    .unwrap();
+    let output = bench
+        .cmd()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                gnome_only.display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
+        .args(["attach", "gui-11A", "--terminal", "auto"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(read("gnome-terminal").contains("--\ntmux"));
+    // None at all: a clear error.
+    let output = bench
+        .cmd()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .args(["attach", "gui-11A", "--terminal"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no GUI terminal found"));
+    bench.run(["stop", "gui-11A"]).ok();
+}
+
+#[test]
+fn attach_explains_what_cannot_be_attached() {
+    let bench = Bench::with_tasks(&["head-11A"]);
+    bench.agent_behaviour("head-11A", "sleep=60\n");
+    bench
+        .run(["dispatch", "head-11A", "--exec", "detached"])
+        .ok();
+    bench.wait_for_status("head-11A", "implementation", "running");
+    bench.run(["attach", "head-11A"]).bad_input("runs headless");
+    bench.run(["stop", "head-11A"]).ok();
+    bench
+        .run(["attach", "nothing-11A"])
+        .bad_input("no session of task nothing-11A");
+}
