@@ -50,6 +50,8 @@ pub struct Invocation<'a> {
     pub disallowed_tools: &'a [String],
     /// `-- AGENT ARGS` from the command line.
     pub extra_args: &'a [String],
+    /// Settings JSON for `--settings` (the hooks that report waiting).
+    pub settings: Option<&'a str>,
 }
 
 impl Agent {
@@ -113,6 +115,9 @@ impl Agent {
                 invocation.disallowed_tools.join(",")
             ));
         }
+        if let Some(settings) = invocation.settings {
+            argv.extend(["--settings".to_string(), settings.to_string()]);
+        }
         argv.extend(invocation.extra_args.iter().cloned());
         match invocation.style {
             Style::Headless => (argv, true),
@@ -147,6 +152,7 @@ mod tests {
                 allowed_tools: &["Read".into(), "Bash(git log:*)".into()],
                 disallowed_tools: &["WebFetch".into()],
                 extra_args: &["--permission-mode".into(), "plan".into()],
+                settings: None,
             },
             true,
         );
@@ -178,6 +184,7 @@ mod tests {
                 allowed_tools: &[],
                 disallowed_tools: &[],
                 extra_args: &[],
+                settings: None,
             },
             true,
         );
@@ -222,6 +229,7 @@ mod tests {
                         allowed_tools: &tools,
                         disallowed_tools: &tools,
                         extra_args: &[],
+                        settings: Some("{}"),
                     },
                     true,
                 );
@@ -241,4 +249,36 @@ mod tests {
             "stream-json is a listed output format"
         );
     }
+}
+
+/// Claude Code settings whose hooks tell the books when an interactive agent
+/// waits for its user (it stopped answering, or asks for a permission) and
+/// when it works again. Claude Code runs hook commands with a shell: the
+/// command holds only our executable and the record's path, both quoted.
+pub fn waiting_hooks(exe: &std::path::Path, record: &std::path::Path) -> String {
+    let command = |state: &str| {
+        serde_json::json!([{ "hooks": [{
+            "type": "command",
+            "command": format!(
+                "{} __hook {} {state}",
+                shell_words::quote(&exe.to_string_lossy()),
+                shell_words::quote(&record.to_string_lossy())
+            ),
+            "timeout": 10,
+        }]}])
+    };
+    let with_matcher = |state: &str| {
+        let mut hooks = command(state);
+        hooks[0]["matcher"] = serde_json::Value::String("*".into());
+        hooks
+    };
+    serde_json::json!({
+        "hooks": {
+            "Stop": command("waiting"),
+            "Notification": command("waiting"),
+            "UserPromptSubmit": command("running"),
+            "PostToolUse": with_matcher("running"),
+        }
+    })
+    .to_string()
 }

@@ -50,6 +50,9 @@ pub enum Command {
     Attach(AttachArgs),
     /// Stop a running session: the agent is ended and the session recorded as stopped
     Stop(SessionArgs),
+    /// Record that an interactive agent waits or works (Claude Code's hooks; not for direct use)
+    #[command(name = "__hook", hide = true)]
+    Hook(HookArgs),
     /// Supervise one run (started by `dispatch`; not for direct use)
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -185,4 +188,13 @@ pub struct AttachArgs {
 pub struct SuperviseArgs {
     /// The session record to run
     pub record: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The session record
+    pub record: PathBuf,
+    /// The agent's new state
+    #[arg(value_parser = ["waiting", "running"])]
+    pub state: String,
 }

@@ -49,24 +49,10 @@ struct StreamFacts {
 }
 
 pub fn run(record_path: &Path) -> Result<()> {
-    let books = Books::at(
-        record_path
-            .parent()
-            .context("a record path has a folder")?
-            .to_path_buf(),
-    );
-    let name = record_path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(".info.json"))
-        .context("a record file ends with .info.json")?
-        .to_string();
-    // Books live in $SCOPECRAFT_HOME/projects/<root>/sessions: the status
-    // summary needs that home, whatever environment tmux gave us.
-    if let Some(home) = record_path.ancestors().nth(4) {
-        // SAFETY: set before any thread is started.
-        unsafe { std::env::set_var("SCOPECRAFT_HOME", home) };
-    }
+    let (books, name) = books::locate(record_path)?;
+    // The status summary needs the home of these books, whatever
+    // environment tmux gave us.
+    books::adopt_home_of(record_path);
 
     // Registered before the agent exists, so no SIGCHLD is missed.
     let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGCHLD])

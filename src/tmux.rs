@@ -77,7 +77,7 @@ impl Tmux {
     }
 
     fn command(&self) -> Cmd {
-        let cmd = process::cmd("tmux");
+        let cmd = process::cmd(program());
         match &self.socket {
             Some(socket) => cmd.arg("-S").arg(socket),
             None => cmd,
@@ -121,6 +121,13 @@ impl Tmux {
     }
 }
 
+/// tmux's full path, looked up once: spawning by name would make the OS try
+/// every `PATH` entry on every call.
+fn program() -> &'static Path {
+    static PROGRAM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PROGRAM.get_or_init(|| process::find_program("tmux").unwrap_or_else(|| PathBuf::from("tmux")))
+}
+
 /// Checks that tmux is installed and at least 3.0. The version is cached
 /// under `SCOPECRAFT_HOME` per tmux binary (path, size, mtime), so the check
 /// costs a few `stat` calls, not a process; `cache` false writes nothing.
@@ -155,9 +162,16 @@ fn cached_version(tmux: &Path, write_cache: bool) -> Result<String> {
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos())
     );
+    // One cache file per tmux binary: two tmuxes on PATH do not evict each other.
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        tmux.hash(&mut hasher);
+        hasher.finish()
+    };
     let cache = project::scopecraft_home()?
         .join("cache")
-        .join("tmux-version");
+        .join(format!("tmux-version-{key:016x}"));
     if let Ok(text) = fs::read_to_string(&cache)
         && let Some((cached_stamp, version)) = text.trim_end().rsplit_once('\t')
         && cached_stamp == stamp

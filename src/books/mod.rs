@@ -249,6 +249,28 @@ pub fn age(time: &str) -> Option<Duration> {
     SystemTime::now().duration_since(then).ok()
 }
 
+/// The session record at `path` and its books: (books, session name).
+pub fn locate(path: &Path) -> Result<(Books, String)> {
+    let dir = path.parent().context("a record path has a folder")?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(RECORD_SUFFIX))
+        .with_context(|| format!("{} is not a session record path", path.display()))?;
+    Ok((Books::at(dir.to_path_buf()), name.to_string()))
+}
+
+/// Makes `SCOPECRAFT_HOME` the home the record at `path` lives in
+/// (`<home>/projects/<root>/sessions/<name>.info.json`), for processes tmux
+/// or an agent started with an environment of their own. Call it before
+/// starting threads.
+pub fn adopt_home_of(path: &Path) {
+    if let Some(home) = path.ancestors().nth(4) {
+        // SAFETY: called at start-up, before any thread exists.
+        unsafe { std::env::set_var("SCOPECRAFT_HOME", home) };
+    }
+}
+
 /// The session folders of every project under `SCOPECRAFT_HOME`.
 pub fn all_projects() -> Result<Vec<Books>> {
     let projects = project::scopecraft_home()?.join("projects");

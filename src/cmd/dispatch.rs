@@ -15,7 +15,7 @@ use std::process::Stdio;
 use anyhow::{Context, Result};
 
 use super::{Globals, Run};
-use crate::agent::{Agent, Conversation, Invocation, Style};
+use crate::agent::{self, Agent, Conversation, Invocation, Style};
 use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace};
 use crate::cli::DispatchArgs;
 use crate::compose;
@@ -150,6 +150,15 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     } else {
         Style::Headless
     };
+    let settings = (style == Style::Interactive)
+        .then(|| -> Result<String> {
+            let exe = std::env::current_exe().context("finding our own executable")?;
+            Ok(agent::waiting_hooks(
+                &exe,
+                &books.record_path(&session_name),
+            ))
+        })
+        .transpose()?;
     let (agent_command, prompt_on_stdin) = agent.argv(
         &Invocation {
             style,
@@ -157,6 +166,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             allowed_tools: &allowed,
             disallowed_tools: &disallowed,
             extra_args: &args.agent_args,
+            settings: settings.as_deref(),
         },
         prompt.is_some(),
     );

@@ -2,6 +2,7 @@
 
 mod attach;
 mod dispatch;
+mod hook;
 mod list;
 mod modes;
 mod prompt;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),
         Command::Stop(args) => args.run(&ctx),
+        Command::Hook(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),
     }
 }

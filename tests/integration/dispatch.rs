@@ -389,7 +389,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         .ok();
     assert!(
         run.stdout
-            .contains("tmux:  tmux new-window -d -t '=scopecraft:' -n plan-11A-implementation"),
+            .contains("tmux new-window -d -t '=scopecraft:' -n plan-11A-implementation"),
         "{}",
         run.stdout
     );
@@ -631,4 +631,87 @@ fn attach_explains_what_cannot_be_attached() {
     bench
         .run(["attach", "nothing-11A"])
         .bad_input("no session of task nothing-11A");
+}
+
+/// Claude Code runs its hooks' commands with a shell; run them the same way.
+fn run_hook(bench: &Bench, settings: &Value, event: &str) {
+    let command = settings["hooks"][event][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a {event} hook in {settings}"));
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env_remove("TMUX")
+        .env("TMUX_TMPDIR", &bench.tmux_tmpdir)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command}");
+}
+
+#[test]
+fn claude_code_hooks_mark_an_interactive_run_waiting_and_running() {
+    let bench = Bench::with_tasks(&["ask-11A"]);
+    bench.agent_behaviour("ask-11A", "sleep=60\n");
+    bench.run(["dispatch", "ask-11A"]).ok();
+    let calls = bench.wait_for_agent("ask-11A", 1);
+    bench.wait_for_status("ask-11A", "implementation", "running");
+    let argv = &calls[0].argv;
+    let at = argv
+        .iter()
+        .position(|a| a == "--settings")
+        .expect("--settings");
+    let settings: Value = serde_json::from_str(&argv[at + 1]).unwrap();
+    assert_eq!(settings["hooks"]["PostToolUse"][0]["matcher"], "*");
+
+    run_hook(&bench, &settings, "Stop");
+    assert_eq!(
+        bench.record("ask-11A", "implementation")["status"],
+        "waiting"
+    );
+    let state = bench.tmux([
+        "show-options",
+        "-w",
+        "-v",
+        "-t",
+        "scopecraft:ask-11A-implementation",
+        "@scopecraft-state",
+    ]);
+    assert_eq!(state.stdout.trim(), "waiting");
+    let waiting = bench.tmux(["show-options", "-g", "-v", "@scopecraft_waiting"]);
+    assert_eq!(waiting.stdout.trim(), "1");
+    let status = bench.tmux(["show-options", "-g", "-v", "@scopecraft_status"]);
+    assert_eq!(status.stdout.trim(), "◐ 1");
+
+    run_hook(&bench, &settings, "UserPromptSubmit");
+    assert_eq!(
+        bench.record("ask-11A", "implementation")["status"],
+        "running"
+    );
+    run_hook(&bench, &settings, "Notification");
+    assert_eq!(
+        bench.record("ask-11A", "implementation")["status"],
+        "waiting"
+    );
+    run_hook(&bench, &settings, "PostToolUse");
+    assert_eq!(
+        bench.record("ask-11A", "implementation")["status"],
+        "running"
+    );
+
+    // A waiting session is live: stop ends it, and a late hook changes nothing.
+    run_hook(&bench, &settings, "Stop");
+    bench.run(["stop", "ask-11A"]).ok();
+    run_hook(&bench, &settings, "UserPromptSubmit");
+    assert_eq!(
+        bench.record("ask-11A", "implementation")["status"],
+        "stopped"
+    );
+    // Headless runs have no user to wait for: no hooks.
+    bench
+        .run(["dispatch", "ask-11A", "--exec", "detached"])
+        .ok();
+    let calls = bench.wait_for_agent("ask-11A", 2);
+    assert!(!calls[1].argv.contains(&"--settings".to_string()));
+    bench.run(["stop", "ask-11A"]).ok();
 }

@@ -1,0 +1,54 @@
+//! `__hook`: called by Claude Code's hooks in an interactive run (see
+//! `agent::waiting_hooks`) to record that the agent waits for its user, or
+//! works again. Fast and silent: the agent waits for it.
+
+use anyhow::Result;
+
+use super::{Globals, Run};
+use crate::books::{self, Status};
+use crate::cli::HookArgs;
+use crate::status::Counts;
+use crate::tmux::{Commands, Tmux};
+
+impl Run for HookArgs {
+    fn run(&self, _globals: &Globals) -> Result<()> {
+        let state = if self.state == "waiting" {
+            Status::Waiting
+        } else {
+            Status::Running
+        };
+        books::adopt_home_of(&self.record);
+        let (books, name) = books::locate(&self.record)?;
+        let record = {
+            let _lock = books.lock(&name)?;
+            let Some(mut record) = books.read_raw(&name)? else {
+                return Ok(());
+            };
+            // Only a live session changes, and only when the state differs:
+            // most hooks (every tool use) end here without writing.
+            if !record.status.is_live() || record.status == state {
+                return Ok(());
+            }
+            record.status = state;
+            books.write(&mut record)?;
+            record
+        };
+        let Some(place) = &record.tmux else {
+            return Ok(());
+        };
+        let mut commands = Commands::new();
+        if let Some(pane) = &place.pane_id {
+            commands.add([
+                "set-option",
+                "-w",
+                "-t",
+                pane,
+                "@scopecraft-state",
+                state.as_str(),
+            ]);
+        }
+        Counts::all()?.push(&mut commands);
+        Tmux::at(place.socket.as_deref()).run(&commands)?;
+        Ok(())
+    }
+}
