@@ -131,6 +131,38 @@ impl Agent {
     }
 }
 
+/// Claude Code settings whose hooks tell the books when an interactive agent
+/// waits for its user (it stopped answering, or asks for a permission) and
+/// when it works again. Claude Code runs hook commands with a shell: the
+/// command holds only our executable and the record's path, both quoted.
+pub fn waiting_hooks(exe: &std::path::Path, record: &std::path::Path) -> String {
+    let command = |state: &str| {
+        serde_json::json!([{ "hooks": [{
+            "type": "command",
+            "command": format!(
+                "{} __hook {} {state}",
+                shell_words::quote(&exe.to_string_lossy()),
+                shell_words::quote(&record.to_string_lossy())
+            ),
+            "timeout": 10,
+        }]}])
+    };
+    let with_matcher = |state: &str| {
+        let mut hooks = command(state);
+        hooks[0]["matcher"] = serde_json::Value::String("*".into());
+        hooks
+    };
+    serde_json::json!({
+        "hooks": {
+            "Stop": command("waiting"),
+            "Notification": command("waiting"),
+            "UserPromptSubmit": command("running"),
+            "PostToolUse": with_matcher("running"),
+        }
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,36 +281,4 @@ mod tests {
             "stream-json is a listed output format"
         );
     }
-}
-
-/// Claude Code settings whose hooks tell the books when an interactive agent
-/// waits for its user (it stopped answering, or asks for a permission) and
-/// when it works again. Claude Code runs hook commands with a shell: the
-/// command holds only our executable and the record's path, both quoted.
-pub fn waiting_hooks(exe: &std::path::Path, record: &std::path::Path) -> String {
-    let command = |state: &str| {
-        serde_json::json!([{ "hooks": [{
-            "type": "command",
-            "command": format!(
-                "{} __hook {} {state}",
-                shell_words::quote(&exe.to_string_lossy()),
-                shell_words::quote(&record.to_string_lossy())
-            ),
-            "timeout": 10,
-        }]}])
-    };
-    let with_matcher = |state: &str| {
-        let mut hooks = command(state);
-        hooks[0]["matcher"] = serde_json::Value::String("*".into());
-        hooks
-    };
-    serde_json::json!({
-        "hooks": {
-            "Stop": command("waiting"),
-            "Notification": command("waiting"),
-            "UserPromptSubmit": command("running"),
-            "PostToolUse": with_matcher("running"),
-        }
-    })
-    .to_string()
 }
