@@ -9,6 +9,7 @@ mod status;
 mod stop;
 mod supervise;
 mod tasks;
+mod worktree;
 
 use std::path::Path;
 
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),
         Command::Stop(args) => args.run(&ctx),
+        Command::Worktree(command) => command.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),
     }
 }
