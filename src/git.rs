@@ -199,6 +199,16 @@ pub fn delete_branch(dir: &Path, branch: &str, expected: &str) -> Result<()> {
     Ok(())
 }
 
+/// The index lock of the linked worktree at `path`, when a git process
+/// (a commit in progress, or one that crashed) holds it. Read from the
+/// `.git` file's `gitdir:` line, without starting git.
+pub fn held_index_lock(path: &Path) -> Option<PathBuf> {
+    let link = std::fs::read_to_string(path.join(".git")).ok()?;
+    let admin = link.strip_prefix("gitdir:")?.trim();
+    let lock = path.join(admin).join("index.lock");
+    lock.exists().then_some(lock)
+}
+
 /// Uncommitted changes in the worktree at `path`, untracked files
 /// included, one `XY path` line each (as `git status --short` shows them).
 pub fn changes(path: &Path) -> Result<Vec<String>> {

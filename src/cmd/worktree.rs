@@ -290,6 +290,18 @@ impl Run for WorktreeCleanArgs {
                 kept_for_work += 1;
                 continue;
             }
+            if !self.force
+                && let Some(lock) = git::held_index_lock(path)
+            {
+                writeln!(
+                    out,
+                    "kept {}: a git command holds its index lock {}; let it finish (or, if none runs, remove the stale lock)",
+                    path.display(),
+                    lock.display()
+                )?;
+                kept_for_work += 1;
+                continue;
+            }
             let changes = if worktree.missing {
                 Vec::new()
             } else {

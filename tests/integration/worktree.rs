@@ -372,6 +372,30 @@ fn the_worktrees_folder_is_configurable() {
 }
 
 #[test]
+fn a_project_below_the_top_of_its_repository_runs_in_the_same_folder_of_the_worktree() {
+    let bench = Bench::with_tasks(&["fix-11A"]);
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n[worktree]\ndir = \"trees\"\n",
+    );
+    // The repository is the bench's folder; the project is its `project/`.
+    let top = bench.project.parent().unwrap().to_path_buf();
+    git(&top, &["init", "-q", "-b", "main"]);
+    git(&top, &["add", "project"]);
+    git(&top, &["commit", "-qm", "a project in a folder"]);
+    let bench = bench.with_git_env();
+
+    let record = dispatch_detached(&bench, "fix-11A");
+    let path = top.join("trees/fix-11A");
+    assert_eq!(record["worktree"]["path"], path_str(&path));
+    assert_eq!(record["workdir"], path_str(&path.join("project")));
+    assert_eq!(
+        bench.wait_for_agent("fix-11A", 1)[0].cwd,
+        path_str(&path.join("project"))
+    );
+}
+
+#[test]
 fn a_path_in_the_way_is_refused_and_nothing_is_left_behind() {
     let bench = Bench::with_tasks(&["fix-11A"]).with_git();
     let path = worktree(&bench, "fix-11A");
@@ -453,7 +477,15 @@ fn a_locked_ref_fails_cleanly_and_a_locked_index_is_no_obstacle() {
     fs::write(&admin, "").unwrap();
     let listed = bench.run(["worktree", "list", "--json"]).ok().json();
     assert_eq!(listed.as_array().unwrap().len(), 2);
+    // Nor is it removed under a running git command.
+    let run = bench.run(["worktree", "clean", "second-11A"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    says(&run.stdout, "a git command holds its index lock");
     assert!(admin.exists());
+    assert!(worktree(&bench, "second-11A").is_dir());
+    fs::remove_file(&admin).unwrap();
+    bench.run(["worktree", "clean", "second-11A"]).ok();
+    assert!(!worktree(&bench, "second-11A").exists());
 }
 
 #[test]

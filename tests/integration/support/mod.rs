@@ -102,6 +102,11 @@ impl Bench {
         git(&self.project, &["init", "-q", "-b", "main"]);
         git(&self.project, &["add", "-A"]);
         git(&self.project, &["commit", "-qm", "tasks and modes"]);
+        self.with_git_env()
+    }
+
+    /// Runs the binary with the isolated git configuration of [`git`].
+    pub fn with_git_env(self) -> Bench {
         GIT_ENV
             .iter()
             .fold(self, |bench, (key, value)| bench.env(key, value))
