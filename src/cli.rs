@@ -50,6 +50,9 @@ pub enum Command {
     Attach(AttachArgs),
     /// Stop a running session: the agent is ended and the session recorded as stopped
     Stop(SessionArgs),
+    /// The tasks' git worktrees: list them, remove those no session uses
+    #[command(subcommand, after_help = WORKTREE_HELP)]
+    Worktree(WorktreeCommand),
     /// Record that an interactive agent waits or works (Claude Code's hooks; not for direct use)
     #[command(name = "__hook", hide = true)]
     Hook(HookArgs),
@@ -65,6 +68,11 @@ Examples:
   scopecraft-tmux dispatch fix-login-05A --exec detached  # headless; follow with `logs -f`
   scopecraft-tmux dispatch fix-login-05A --continue -i 'Now add tests'
   scopecraft-tmux dispatch fix-login-05A -- --model sonnet   # arguments after -- go to the agent
+  scopecraft-tmux dispatch fix-login-05A --no-worktree   # in the main checkout
+
+In a git repository the agent works in the task's worktree: branch task/<id>
+in ../<repo>.worktrees/<id> (a subtask uses its parent's id, so subtasks share
+their parent's worktree), made on first use, reused after. See `worktree --help`.
 
 The agent is Claude Code (`claude`) unless SCOPECRAFT_AGENT or agent.command in
 .tasks/.config/scopecraft-tmux.toml names another command.
@@ -140,6 +148,9 @@ pub struct DispatchArgs {
     /// The tmux session for the window [default: scopecraft, or tmux.session in the configuration]
     #[arg(long, value_name = "NAME")]
     pub session: Option<String>,
+    /// Run the agent in the main checkout instead of the task's git worktree
+    #[arg(long)]
+    pub no_worktree: bool,
     /// Arguments passed to the agent as they are
     #[arg(last = true, value_name = "AGENT ARGS")]
     pub agent_args: Vec<String>,
@@ -182,6 +193,46 @@ pub struct AttachArgs {
     /// GNOME Terminal, Konsole, x-terminal-emulator, Windows Terminal, the first found)
     #[arg(long, value_enum, value_name = "T", num_args = 0..=1, default_missing_value = "auto")]
     pub terminal: Option<Gui>,
+}
+
+const WORKTREE_HELP: &str = "\
+Each task environment (a task, or the parent of subtasks) has a worktree on the
+branch task/<id>, by default in ../<repo>.worktrees/<id> beside the main
+checkout; [worktree] dir = \"…\" and enabled = false in
+.tasks/.config/scopecraft-tmux.toml change that.
+
+`clean` never loses work without --force: it keeps a worktree that has
+uncommitted changes (untracked files included) or commits on no other branch
+and no remote, and says which. Files git ignores (build output) go with the
+worktree. A worktree a live session uses is never removed.
+
+Exit codes:
+  0  success
+  1  failure, or a worktree was kept because removing it would lose work
+  2  bad usage or bad input (unknown task, no worktree for it, …)";
+
+#[derive(Debug, Subcommand)]
+pub enum WorktreeCommand {
+    /// List the task worktrees: branch, uncommitted changes, commits ahead of the main checkout's branch, live sessions
+    List(WorktreeListArgs),
+    /// Remove task worktrees (and their merged task/ branches) that no live session uses
+    Clean(WorktreeCleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorktreeListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorktreeCleanArgs {
+    /// Only this task's worktree (a subtask's is its parent's) [default: every task worktree]
+    pub task: Option<String>,
+    /// Also remove worktrees with uncommitted changes or commits on no other branch or remote, and delete those commits' task/ branch
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

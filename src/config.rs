@@ -29,6 +29,8 @@ pub struct Config {
     pub agent: AgentConfig,
     #[serde(default)]
     pub tmux: TmuxConfig,
+    #[serde(default)]
+    pub worktree: WorktreeConfig,
     /// Per-mode defaults, keyed by the mode name as passed (`code-review`).
     #[serde(default)]
     pub modes: BTreeMap<String, ModeConfig>,
@@ -56,6 +58,16 @@ pub struct TmuxConfig {
     /// Keep a finished run's pane open with its summary until a key is
     /// pressed (default true).
     pub keep_pane: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WorktreeConfig {
+    /// Run each task in a git worktree of its own (default true).
+    pub enabled: Option<bool>,
+    /// The folder holding the task worktrees; relative to the main checkout,
+    /// `~/` for the home directory (default `../<repo name>.worktrees`).
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -101,6 +113,10 @@ impl Config {
 
     pub fn keep_pane(&self) -> bool {
         self.tmux.keep_pane.unwrap_or(true)
+    }
+
+    pub fn worktrees_enabled(&self) -> bool {
+        self.worktree.enabled.unwrap_or(true)
     }
 
     /// "`key` in <file>", for messages.

@@ -11,6 +11,7 @@ mod cmd;
 mod compose;
 mod config;
 mod error;
+mod git;
 mod markdown;
 mod mode;
 mod names;
@@ -25,6 +26,7 @@ mod task;
 mod template;
 mod terminal;
 mod tmux;
+mod worktree;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::error::bail_input;
-use crate::process;
+use crate::git;
 
 /// A Scopecraft project found on disk.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ impl Project {
         for dir in start.ancestors() {
             let dot_git = dir.join(".git");
             if dot_git.is_file()
-                && let Some(main) = main_checkout_of(dir)
+                && let Some(main) = git::main_checkout_of(dir)
                 && main.join(".tasks").is_dir()
             {
                 return Ok(Project { root: main });
@@ -68,24 +68,6 @@ impl Project {
     pub fn external_tasks_dir(&self) -> Result<PathBuf> {
         Ok(self.home()?.join("tasks"))
     }
-}
-
-/// The main checkout of the linked worktree at `dir`, from
-/// `git rev-parse --git-common-dir`. `None` when git cannot tell (not a
-/// worktree, a bare repository, git missing): the caller then treats `dir`
-/// like any other directory.
-fn main_checkout_of(dir: &Path) -> Option<PathBuf> {
-    let common = process::cmd("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--path-format=absolute", "--git-common-dir"])
-        .output()
-        .ok()?;
-    let common = PathBuf::from(common.trim_end_matches(['\n', '\r']));
-    if common.file_name()? != ".git" {
-        return None;
-    }
-    common.parent()?.canonicalize().ok()
 }
 
 /// `SCOPECRAFT_HOME`, else `~/.scopecraft`.

@@ -59,14 +59,27 @@ impl Books {
     /// Holds the session's lock until dropped; every read-modify-write of a
     /// record happens under it.
     pub fn lock(&self, session_name: &str) -> Result<KeyLock> {
+        self.lock_file(&self.lock_path(session_name))
+    }
+
+    /// Holds the lock of a task environment's worktree until dropped: it is
+    /// made, reused by a dispatch (until its record is written) and removed
+    /// under this lock, so parallel subtasks share one worktree and `clean`
+    /// never removes one a dispatch is about to use. Taken after a session
+    /// lock, never before one.
+    pub fn worktree_lock(&self, env_id: &str) -> Result<KeyLock> {
+        // Session names hold no `.`, so this cannot be a session's lock file.
+        self.lock_file(&self.dir.join(format!(".{env_id}.worktree.lock")))
+    }
+
+    fn lock_file(&self, path: &Path) -> Result<KeyLock> {
         fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating the books folder {}", self.dir.display()))?;
-        let path = self.lock_path(session_name);
         let file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&path)
+            .open(path)
             .with_context(|| format!("opening lock file {}", path.display()))?;
         file.lock()
             .with_context(|| format!("locking {}", path.display()))?;
@@ -181,6 +194,13 @@ impl Books {
         self.write(&mut record)?;
         Ok(record)
     }
+}
+
+/// Whether the session runs now: its record says so and, for ours, its
+/// supervisor is alive. Reads only; for a caller that must not take session
+/// locks (one holding a worktree lock).
+pub fn runs_now(record: &Record) -> bool {
+    record.status.is_live() && !needs_interrupting(record)
 }
 
 /// Whether a live-looking record of ours has lost its supervisor.

@@ -3,9 +3,10 @@
 //!
 //! Everything that can be refused is checked before anything is written:
 //! ids and modes, the task, the mode's required inputs, the agent program,
-//! tmux. A second dispatch of a live (project, task, mode) focuses the
-//! existing window instead; the per-session lock makes that hold when many
-//! dispatches race.
+//! tmux, the task's worktree. A second dispatch of a live (project, task,
+//! mode) focuses the existing window instead; the per-session lock makes
+//! that hold when many dispatches race. The worktree is made (or found)
+//! under its environment's lock, so subtasks dispatched together share one.
 
 use std::fs;
 use std::io::Write;
@@ -16,7 +17,7 @@ use anyhow::{Context, Result};
 
 use super::{Globals, Run};
 use crate::agent::{self, Agent, Conversation, Invocation, Style};
-use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace};
+use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace, WorktreePlace};
 use crate::cli::DispatchArgs;
 use crate::compose;
 use crate::config::Config;
@@ -28,6 +29,7 @@ use crate::procs;
 use crate::project::Project;
 use crate::supervisor;
 use crate::tmux::{self, Commands, Tmux};
+use crate::worktree;
 
 impl Run for DispatchArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
@@ -35,9 +37,9 @@ impl Run for DispatchArgs {
         let config = Config::load(&project)?;
         let plan = plan(self, &project, &config)?;
         if self.dry_run {
-            return print_dry_run(&plan);
+            return print_dry_run(&plan, &project, &config);
         }
-        execute(&plan)
+        execute(plan, &project, &config)
     }
 }
 
@@ -50,6 +52,11 @@ struct Plan {
     session: String,
     /// The record before this dispatch, restored if starting fails.
     previous: Option<Record>,
+    /// The environment whose worktree the agent runs in; found or made
+    /// under the environment's lock when the dispatch executes.
+    worktree_env: Option<String>,
+    /// Why the agent runs in place, for --dry-run.
+    in_place: Option<String>,
 }
 
 fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan> {
@@ -81,7 +88,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     let previous = books.read(&session_name)?;
 
     // The prompt: composed afresh, or for --continue the new instructions.
-    let (prompt, task_id, parent_id, allowed, disallowed, conversation) = if args.resume {
+    let (prompt, task_id, parent_id, env_id, allowed, disallowed, conversation) = if args.resume {
         let Some(earlier) = &previous else {
             bail_input!(
                 "no earlier session of {} in mode {mode} to continue; dispatch it without --continue first",
@@ -125,16 +132,22 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             text,
             earlier.task_id.clone(),
             earlier.parent_id.clone(),
+            earlier
+                .parent_id
+                .clone()
+                .unwrap_or_else(|| earlier.task_id.clone()),
             tools("allowedTools"),
             tools("disallowedTools"),
             Conversation::Resume(id),
         )
     } else {
         let composed = super::compose_request(project, input)?;
+        let env_id = composed.task.environment_id().to_string();
         (
             Some(composed.prompt),
             composed.task.id,
             composed.task.parent,
+            env_id,
             composed.allowed_tools,
             composed.disallowed_tools,
             Conversation::New(uuid::Uuid::new_v4().to_string()),
@@ -145,6 +158,24 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     if exec == ExecType::Tmux {
         tmux::check_installed(!args.dry_run)?;
     }
+    let in_place = if args.no_worktree {
+        Some("--no-worktree".to_string())
+    } else if !config.worktrees_enabled() {
+        Some(format!(
+            "worktrees are off: {}",
+            config.describe("[worktree] enabled")
+        ))
+    } else if args.resume && previous.as_ref().is_some_and(|p| p.worktree.is_none()) {
+        // Claude Code finds a conversation by its working directory.
+        Some("--continue runs where the conversation ran, in place".to_string())
+    } else if let Some(note) = worktree::outside_git(project) {
+        eprintln!("scopecraft-tmux: {note}");
+        Some(note)
+    } else {
+        names::check_task_id(&env_id)?;
+        None
+    };
+    let worktree_env = in_place.is_none().then_some(env_id);
     let style = if exec == ExecType::Tmux {
         Style::Interactive
     } else {
@@ -267,10 +298,16 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         exec,
         session,
         previous,
+        worktree_env,
+        in_place,
     })
 }
 
-fn print_dry_run(plan: &Plan) -> Result<()> {
+fn print_dry_run(plan: &Plan, project: &Project, config: &Config) -> Result<()> {
+    let target = match &plan.worktree_env {
+        Some(env_id) => Some(worktree::plan(project, config, env_id)?),
+        None => None,
+    };
     let mut out = output::stdout();
     let record = &plan.record;
     writeln!(out, "dry run: nothing is started or written")?;
@@ -306,18 +343,27 @@ fn print_dry_run(plan: &Plan) -> Result<()> {
         agent.push_str(&format!("  # prompt {how}: {} bytes", prompt.len()));
     }
     writeln!(out, "agent: {agent}")?;
-    if let Some(dir) = &record.workdir {
+    match (&target, &plan.in_place) {
+        (Some(target), _) => writeln!(out, "worktree: {}", target.describe())?,
+        (None, Some(why)) => writeln!(out, "worktree: none ({why})")?,
+        (None, None) => {}
+    }
+    let workdir = target
+        .as_ref()
+        .map(|t| &t.workdir)
+        .or(record.workdir.as_ref());
+    if let Some(dir) = workdir {
         writeln!(out, "in:    {}", dir.display())?;
     }
     out.flush()?;
     Ok(())
 }
 
-fn execute(plan: &Plan) -> Result<()> {
-    let name = &plan.record.session_name;
-    let _lock = plan.books.lock(name)?;
+fn execute(mut plan: Plan, project: &Project, config: &Config) -> Result<()> {
+    let name = plan.record.session_name.clone();
+    let _lock = plan.books.lock(&name)?;
     // Read again under the lock: another dispatch may have won the race.
-    let existing = match plan.books.read_raw(name)? {
+    let existing = match plan.books.read_raw(&name)? {
         Some(record) => Some(plan.books.reconcile_locked(record)?),
         None => None,
     };
@@ -327,18 +373,38 @@ fn execute(plan: &Plan) -> Result<()> {
         return focus_existing(&existing);
     }
 
-    let mut record = plan.record.clone();
-    if let (Some(path), Some(prompt)) = (&record.prompt_file, &plan.prompt) {
-        books::write_atomic(path, prompt.as_bytes())?;
+    // Held until the record is written and the agent started, so `clean`
+    // sees this session before it could remove the worktree.
+    let mut _worktree_lock = None;
+    let mut made = None;
+    if let Some(env_id) = &plan.worktree_env {
+        _worktree_lock = Some(plan.books.worktree_lock(env_id)?);
+        let (target, what) = worktree::make(project, config, env_id)?;
+        plan.record.worktree = Some(WorktreePlace {
+            path: target.path.clone(),
+            branch: target.branch.clone(),
+        });
+        plan.record.workdir = Some(target.workdir.clone());
+        made = Some((target, what));
     }
-    plan.books.write(&mut record)?;
-    let started = match plan.exec {
-        ExecType::Tmux => start_in_tmux(plan, &mut record),
-        ExecType::Detached => start_detached(plan, &mut record),
-        ExecType::Docker => Err(bad_input("--exec docker is not available yet")),
-    };
+    let plan = &plan;
+    let mut record = plan.record.clone();
+    let started = (|| {
+        if let (Some(path), Some(prompt)) = (&record.prompt_file, &plan.prompt) {
+            books::write_atomic(path, prompt.as_bytes())?;
+        }
+        plan.books.write(&mut record)?;
+        match plan.exec {
+            ExecType::Tmux => start_in_tmux(plan, &mut record),
+            ExecType::Detached => start_detached(plan, &mut record),
+            ExecType::Docker => Err(bad_input("--exec docker is not available yet")),
+        }
+    })();
     if let Err(err) = started {
         undo(plan, &record);
+        if let Some((target, what)) = &made {
+            worktree::unmake(target, what);
+        }
         return Err(err);
     }
     plan.books.write(&mut record)?;
@@ -605,6 +671,7 @@ fn report_started(record: &Record) -> Result<()> {
                 record.task_id,
                 record.mode_name()
             )?;
+            report_worktree(&mut out, record)?;
         }
         None => {
             writeln!(
@@ -620,8 +687,21 @@ fn report_started(record: &Record) -> Result<()> {
                 record.task_id,
                 record.mode_name()
             )?;
+            report_worktree(&mut out, record)?;
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+fn report_worktree(out: &mut impl Write, record: &Record) -> Result<()> {
+    if let Some(place) = &record.worktree {
+        writeln!(
+            out,
+            "  worktree: {} (branch {})",
+            place.path.display(),
+            place.branch
+        )?;
+    }
     Ok(())
 }

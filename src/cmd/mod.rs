@@ -10,6 +10,7 @@ mod status;
 mod stop;
 mod supervise;
 mod tasks;
+mod worktree;
 
 use std::path::Path;
 
@@ -79,6 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),
         Command::Stop(args) => args.run(&ctx),
+        Command::Worktree(command) => command.run(&ctx),
         Command::Hook(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),
     }

@@ -72,6 +72,9 @@ fn describe(out: &mut impl Write, record: &Record) -> Result<()> {
     if let Some(dir) = &record.workdir {
         writeln!(out, "  workdir:      {}", dir.display())?;
     }
+    if let Some(worktree) = &record.worktree {
+        writeln!(out, "  worktree:     branch {}", worktree.branch)?;
+    }
     writeln!(out, "  log:          {}", record.log_file.display())?;
     if let Some(prompt) = &record.prompt_file {
         writeln!(out, "  prompt:       {}", prompt.display())?;

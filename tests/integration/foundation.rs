@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::support::{Bench, copy_dir, fixtures};
+use crate::support::{Bench, copy_dir, fixtures, git};
 
 /// Scopecraft's directory name for a project root (SPEC §5).
 fn encode_root(root: &std::path::Path) -> String {
@@ -248,22 +248,6 @@ fn v2_task(title: &str, area: &str) -> String {
         "# {title}\n\n---\ntype: feature\nstatus: todo\narea: {area}\n---\n\n\
          ## Instruction\nDo {title}.\n\n## Tasks\n- [ ] one\n\n## Deliverable\n\n## Log\n"
     )
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@localhost")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@localhost")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 #[test]

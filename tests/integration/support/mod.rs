@@ -95,6 +95,23 @@ impl Bench {
         )
     }
 
+    /// Makes the project a git repository on `main` with everything in it
+    /// committed; the binary's git calls see the same isolated git
+    /// configuration as [`git`].
+    pub fn with_git(self) -> Bench {
+        git(&self.project, &["init", "-q", "-b", "main"]);
+        git(&self.project, &["add", "-A"]);
+        git(&self.project, &["commit", "-qm", "tasks and modes"]);
+        self.with_git_env()
+    }
+
+    /// Runs the binary with the isolated git configuration of [`git`].
+    pub fn with_git_env(self) -> Bench {
+        GIT_ENV
+            .iter()
+            .fold(self, |bench, (key, value)| bench.env(key, value))
+    }
+
     /// Uses tests/fake-agent/claude as the agent (through SCOPECRAFT_AGENT).
     pub fn with_fake_agent(self) -> Bench {
         let agent = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-agent/claude");
@@ -329,6 +346,41 @@ pub fn copy_dir(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Git without the user's or the system's configuration, with a fixed
+/// author: for the tests' git and the binary's.
+const GIT_ENV: [(&str, &str); 6] = [
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_AUTHOR_NAME", "t"),
+    ("GIT_AUTHOR_EMAIL", "t@localhost"),
+    ("GIT_COMMITTER_NAME", "t"),
+    ("GIT_COMMITTER_EMAIL", "t@localhost"),
+];
+
+/// Runs git in `dir` (isolated as [`GIT_ENV`] says), asserts it succeeded,
+/// and returns its stdout.
+#[track_caller]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = git_unchecked(dir, args);
+    assert!(
+        output.code == Some(0),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        output.stderr
+    );
+    output.stdout
+}
+
+/// Runs git in `dir` whatever comes of it.
+pub fn git_unchecked(dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir).args(args);
+    for (key, value) in GIT_ENV {
+        cmd.env(key, value);
+    }
+    Run::from(cmd.output().expect("running git"))
 }
 
 /// Polls `check` every 25 ms until it returns `Some`, or panics after
