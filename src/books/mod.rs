@@ -86,11 +86,19 @@ impl Books {
         Ok(KeyLock { _file: file })
     }
 
-    /// The record as on disk, not reconciled. `None` when there is none.
+    /// The record as on disk, not reconciled. `None` when there is none,
+    /// or when the file is torn or not a record (with a warning: a new
+    /// dispatch of the session then replaces it).
     pub fn read_raw(&self, session_name: &str) -> Result<Option<Record>> {
         let path = self.record_path(session_name);
         match fs::read(&path) {
-            Ok(bytes) => parse(&path, &bytes).map(Some),
+            Ok(bytes) => match parse(&path, &bytes) {
+                Ok(record) => Ok(Some(record)),
+                Err(err) => {
+                    eprintln!("scopecraft-tmux: warning: ignoring {err:#}");
+                    Ok(None)
+                }
+            },
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
         }

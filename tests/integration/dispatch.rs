@@ -715,3 +715,125 @@ fn claude_code_hooks_mark_an_interactive_run_waiting_and_running() {
     assert!(!calls[1].argv.contains(&"--settings".to_string()));
     bench.run(["stop", "ask-11A"]).ok();
 }
+
+/// A terminal client attached through `script` (a pseudo-terminal), as a
+/// user's terminal would be.
+fn attach_client(bench: &Bench, args: &[&str]) -> std::process::Child {
+    let command = shell_words_join(args);
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qfec", &command, "/dev/null"])
+        .current_dir(&bench.project)
+        .env_remove("TMUX")
+        .env("HOME", &bench.home)
+        .env("SCOPECRAFT_HOME", &bench.scopecraft_home)
+        .env("TMUX_TMPDIR", &bench.tmux_tmpdir)
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    cmd.spawn().unwrap()
+}
+
+fn shell_words_join(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The clients of the private server: `session window_id` each.
+fn clients(bench: &Bench) -> Vec<String> {
+    let run = bench.tmux(["list-clients", "-F", "#{client_session} #{window_id}"]);
+    run.stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn attach_from_a_shell_attaches_and_from_inside_tmux_switches() {
+    let bench = Bench::with_tasks(&["look-11A", "other-11B"]);
+    bench.agent_behaviour("default", "sleep=60\n");
+    bench.run(["dispatch", "look-11A"]).ok();
+    bench.run(["dispatch", "other-11B"]).ok();
+    let record = bench.wait_for_status("look-11A", "implementation", "running");
+    let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
+
+    // Outside tmux: this terminal attaches to the session's window.
+    let mut outside = attach_client(&bench, &[crate::support::BIN, "attach", "look-11A"]);
+    let seen = wait_for("a client on the window", Duration::from_secs(10), || {
+        let clients = clients(&bench);
+        (!clients.is_empty()).then_some(clients)
+    });
+    assert_eq!(seen, [format!("scopecraft {window}")]);
+    bench.tmux(["detach-client", "-a"]);
+    bench.tmux(["detach-client"]);
+    let _ = outside.wait();
+
+    // Inside tmux: a client on the user's own session is switched to it.
+    bench.tmux(["new-session", "-d", "-s", "work"]);
+    let mut client = attach_client(&bench, &["tmux", "attach-session", "-t", "work"]);
+    wait_for("the user's client", Duration::from_secs(10), || {
+        clients(&bench)
+            .iter()
+            .any(|c| c.starts_with("work "))
+            .then_some(())
+    });
+    let script = bench.dir.path().join("attach.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncd '{}' && SCOPECRAFT_HOME='{}' '{}' attach look-11A > '{}/attach.out' 2>&1\n",
+            bench.project.display(),
+            bench.scopecraft_home.display(),
+            crate::support::BIN,
+            bench.dir.path().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    // run-shell has no client; a window of the user's session does.
+    bench.tmux(["new-window", "-t", "work:", script.to_str().unwrap()]);
+    let switched = wait_for("the client to switch", Duration::from_secs(10), || {
+        let clients = clients(&bench);
+        clients
+            .iter()
+            .any(|c| c == &format!("scopecraft {window}"))
+            .then_some(clients)
+    });
+    assert_eq!(switched.len(), 1, "the same client, switched: {switched:?}");
+    bench.tmux(["detach-client", "-a"]);
+    bench.tmux(["detach-client"]);
+    let _ = client.wait();
+    bench.run(["stop", "look-11A"]).ok();
+    bench.run(["stop", "other-11B"]).ok();
+}
+
+#[test]
+fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
+    let bench = Bench::with_tasks(&["torn-11A", "fine-11B"]);
+    bench.run(["dispatch", "fine-11B"]).ok();
+    let fine = bench.wait_for_status("fine-11B", "implementation", "completed");
+    let sessions = std::path::Path::new(fine["logFile"].as_str().unwrap())
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    fs::write(
+        sessions.join("torn-11A-implementation.info.json"),
+        "{\"sessionName\": \"torn-11A-impl",
+    )
+    .unwrap();
+    fs::write(sessions.join("junk.info.json"), [0xff, 0xfe, 0x00]).unwrap();
+    let list = bench.run(["list"]).ok();
+    assert!(list.stdout.contains("fine-11B"), "{}", list.stdout);
+    assert!(
+        list.stderr.contains("torn-11A-implementation.info.json"),
+        "{}",
+        list.stderr
+    );
+    assert!(list.stderr.contains("junk.info.json"), "{}", list.stderr);
+    let status = bench.run(["status", "torn-11A", "--mode", "implementation"]);
+    assert_eq!(status.code, Some(2));
+    assert!(status.stderr.contains("ignoring"), "{}", status.stderr);
+    bench.run(["dispatch", "torn-11A"]).ok();
+    bench.wait_for_status("torn-11A", "implementation", "completed");
+}
