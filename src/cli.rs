@@ -50,6 +50,9 @@ pub enum Command {
     Attach(AttachArgs),
     /// Stop a running session: the agent is ended and the session recorded as stopped
     Stop(SessionArgs),
+    /// Show a session's output: a headless run's stream rendered for people, a tmux run's text
+    #[command(after_help = LOGS_HELP)]
+    Logs(LogsArgs),
     /// Supervise one run (started by `dispatch`; not for direct use)
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -71,6 +74,27 @@ Exit codes:
   1  failure (a program we ran failed, a file could not be written, …)
   2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
      no tmux or tmux older than 3.0, the agent not installed, …)";
+
+const LOGS_HELP: &str = "\
+A headless or Docker run's log is Claude Code's stream-json; logs shows the
+assistant's text, one line per tool call (→ Bash: cargo test), tool errors (✗),
+and the result with turns, duration and cost. Lines that are not JSON (the
+agent's stderr) are shown as they are.
+
+A tmux run shows the window's text as tmux renders it (capture-pane) while the
+window is open, else the terminal output recorded in the log with escape
+sequences removed. -f follows the recorded output; `attach` gives the live view.
+
+Examples:
+  scopecraft-tmux logs fix-login-05A -f
+  scopecraft-tmux logs fix-login-05A --mode code-review --raw | jq -c 'select(.type == \"result\")'
+
+Exit codes:
+  0  success; with -f: the run completed (exit 0)
+  1  failure; with -f: the run failed (non-zero exit or a signal)
+  2  bad usage or bad input (no such session, malformed id, …)
+  3  with -f: the run was stopped
+  4  with -f: the run was interrupted (its process or window vanished)";
 
 #[derive(Debug, Args)]
 pub struct TasksArgs {
@@ -150,6 +174,18 @@ pub struct SessionArgs {
     /// The mode (needed when the task has sessions in several modes)
     #[arg(short, long, value_name = "M")]
     pub mode: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Keep printing as the log grows until the run ends, then exit with its status (see below)
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Print the log as it was written: stream-json lines, or a tmux run's terminal output
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

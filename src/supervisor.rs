@@ -15,7 +15,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -23,6 +23,7 @@ use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::books::{self, Books, ExecType, Record, Status};
+use crate::docker;
 use crate::process;
 use crate::procs;
 use crate::status::Counts;
@@ -31,6 +32,10 @@ use crate::tmux::{self, Commands, Tmux};
 
 /// How long the agent has to end after SIGTERM or SIGHUP before SIGKILL.
 const GRACE: Duration = Duration::from_secs(10);
+
+/// How long to wait, once the agent has exited, for the rest of its
+/// output (a process it started in the background may keep the pipe open).
+const READER_GRACE: Duration = Duration::from_secs(5);
 
 /// Why the agent was asked to end, if it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +84,27 @@ pub fn run(record_path: &Path) -> Result<()> {
     }
 
     let facts = Arc::new(Mutex::new(StreamFacts::default()));
-    let (status, reason) = match spawn(&record, exec, &facts) {
+    let (status, reason) = match spawn(&books, &record, exec, &facts) {
         Ok((mut child, reader)) => {
             let pid = child.id();
             update(&books, &name, |r| r.pid = Some(pid))?;
-            let reason = wait(&mut child, &mut signals)?;
+            // A Docker run's agent is the `docker` client; the container
+            // is stopped through the engine.
+            let container = record
+                .container
+                .clone()
+                .zip(record.agent_command.first().map(PathBuf::from));
+            let reason = wait(&mut child, &mut signals, container.as_ref())?;
             let status = child.wait().context("waiting for the agent")?;
-            // The rest of the stream is still in the pipe: copy it all.
-            if let Some(reader) = reader {
-                let _ = reader.join();
+            // The rest of the stream is still in the pipe: copy it all,
+            // unless something the agent left behind holds the pipe open.
+            if let Some(reader) = reader
+                && reader.recv_timeout(READER_GRACE).is_err()
+            {
+                say(&format!(
+                    "scopecraft-tmux: the agent's output is still held open by a process it left behind; not waiting for it after {}s",
+                    READER_GRACE.as_secs()
+                ));
             }
             (Some(status), reason)
         }
@@ -198,10 +215,16 @@ fn announce(tmux: &Tmux, record: &Record) {
     }
 }
 
-/// The agent, and the thread copying its stream to the log (headless).
-type Spawned = (Child, Option<std::thread::JoinHandle<()>>);
+/// The agent, and (headless) word from the thread copying its stream to
+/// the log once the stream has ended.
+type Spawned = (Child, Option<mpsc::Receiver<()>>);
 
-fn spawn(record: &Record, exec: ExecType, facts: &Arc<Mutex<StreamFacts>>) -> Result<Spawned> {
+fn spawn(
+    books: &Books,
+    record: &Record,
+    exec: ExecType,
+    facts: &Arc<Mutex<StreamFacts>>,
+) -> Result<Spawned> {
     let (program, args) = record
         .agent_command
         .split_first()
@@ -261,7 +284,21 @@ fn spawn(record: &Record, exec: ExecType, facts: &Arc<Mutex<StreamFacts>>) -> Re
         Some(stdout) => {
             let log = open_log(&record.log_file)?;
             let facts = Arc::clone(facts);
-            Some(std::thread::spawn(move || copy_stream(stdout, log, &facts)))
+            let (books, name) = (books.clone(), record.session_name.clone());
+            let known = record.agent_session_id.clone();
+            let (done, ended) = mpsc::channel();
+            std::thread::spawn(move || {
+                // Recorded as soon as the stream names it, so a run that is
+                // killed before its end can still be continued.
+                let note_id = |id: &str| {
+                    if known.as_deref() != Some(id) {
+                        let _ = update(&books, &name, |r| set_conversation(r, id));
+                    }
+                };
+                copy_stream(stdout, log, &facts, note_id);
+                let _ = done.send(());
+            });
+            Some(ended)
         }
         None => None,
     };
@@ -311,7 +348,12 @@ fn open_log(path: &Path) -> Result<File> {
 
 /// Appends the agent's stdout to the log line by line (constant memory),
 /// noting the conversation id from `system/init` and the final result.
-fn copy_stream(stdout: impl Read, mut log: File, facts: &Mutex<StreamFacts>) {
+fn copy_stream(
+    stdout: impl Read,
+    mut log: File,
+    facts: &Mutex<StreamFacts>,
+    mut on_session_id: impl FnMut(&str),
+) {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::new();
     loop {
@@ -324,19 +366,27 @@ fn copy_stream(stdout: impl Read, mut log: File, facts: &Mutex<StreamFacts>) {
         if line.first() == Some(&b'{')
             && let Ok(event) = serde_json::from_slice::<serde_json::Value>(&line)
         {
-            let mut facts = facts.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(id) = stream::init_session_id(&event) {
-                facts.session_id = Some(id.to_string());
+                on_session_id(id);
+                facts.lock().unwrap_or_else(|p| p.into_inner()).session_id = Some(id.to_string());
             }
-            if let Some(text) = stream::result_text(&event) {
-                facts.result_text = Some(text.to_string());
+            if stream::is_result(&event) {
+                // A failed run's text is an error message, not a result to save.
+                facts.lock().unwrap_or_else(|p| p.into_inner()).result_text =
+                    stream::result_text(&event).map(str::to_string);
             }
         }
     }
 }
 
-/// Waits for the agent, passing stop requests on to its process group.
-fn wait(child: &mut Child, signals: &mut Signals) -> Result<Option<StopReason>> {
+/// Waits for the agent, passing stop requests on to its process group
+/// (and, for a Docker run, to the container through `docker stop`: the
+/// `docker` client we started is not the process that must end).
+fn wait(
+    child: &mut Child,
+    signals: &mut Signals,
+    container: Option<&(String, PathBuf)>,
+) -> Result<Option<StopReason>> {
     let group = child.id();
     let done = Arc::new(AtomicBool::new(false));
     let mut reason = None;
@@ -361,6 +411,13 @@ fn wait(child: &mut Child, signals: &mut Signals) -> Result<Option<StopReason>> 
                 };
                 procs::signal_group(group, forward);
                 procs::signal_group(group, libc::SIGCONT);
+                if let Some((name, docker)) = container.cloned() {
+                    std::thread::spawn(move || {
+                        if let Err(err) = docker::stop(&docker, &name) {
+                            say(&format!("scopecraft-tmux: {err:#}"));
+                        }
+                    });
+                }
                 let done = Arc::clone(&done);
                 std::thread::spawn(move || {
                     std::thread::sleep(GRACE);
@@ -410,11 +467,20 @@ fn finish(
         };
         record.end_time = Some(books::now());
         if let Some(id) = &facts.session_id {
-            record.agent_session_id = Some(id.clone());
-            record.real_session_id = Some(id.clone());
+            set_conversation(record, id);
         }
         record.close_current_run();
     })
+}
+
+/// The conversation the agent reported (Claude Code may start a new one
+/// when resuming): the session's id and the current run's.
+fn set_conversation(record: &mut Record, id: &str) {
+    record.agent_session_id = Some(id.to_string());
+    record.real_session_id = Some(id.to_string());
+    if let Some(run) = record.current_run_mut() {
+        run.session_id = Some(id.to_string());
+    }
 }
 
 /// Sets the window's state, refreshes the status summary and tells the

@@ -171,6 +171,9 @@ pub struct Record {
     pub tmux: Option<TmuxPlace>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worktree: Option<WorktreePlace>,
+    /// Docker runs: the container's name (`docker stop` takes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

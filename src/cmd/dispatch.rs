@@ -20,6 +20,7 @@ use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace};
 use crate::cli::DispatchArgs;
 use crate::compose;
 use crate::config::Config;
+use crate::docker;
 use crate::error::{bad_input, bail_input};
 use crate::names;
 use crate::output;
@@ -71,11 +72,6 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         ))
     })?;
     let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
-    if args.save_to.is_some() && exec == ExecType::Tmux {
-        bail_input!(
-            "--save-to needs a headless run (--exec detached or docker): an interactive run has no final result"
-        );
-    }
     let session_name = names::window_name(&input.task, &mode);
     let books = Books::for_project(project)?;
     let previous = books.read(&session_name)?;
@@ -141,7 +137,15 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         )
     };
 
-    let agent = Agent::resolve(config)?;
+    // Prerequisites, cheapest first; a container brings its own agent.
+    let docker = match exec {
+        ExecType::Docker => Some(docker::check_available(!args.dry_run)?),
+        _ => None,
+    };
+    let agent = match exec {
+        ExecType::Docker => Agent::in_container(config)?,
+        _ => Agent::resolve(config)?,
+    };
     if exec == ExecType::Tmux {
         tmux::check_installed(!args.dry_run)?;
     }
@@ -150,7 +154,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     } else {
         Style::Headless
     };
-    let (agent_command, prompt_on_stdin) = agent.argv(
+    let (mut agent_command, prompt_on_stdin) = agent.argv(
         &Invocation {
             style,
             conversation: &conversation,
@@ -160,6 +164,37 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         },
         prompt.is_some(),
     );
+    let mut agent_env = Vec::new();
+    if let Some(path) = std::env::var_os("PATH") {
+        agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
+    }
+    let container = match &docker {
+        Some(docker) => {
+            agent_command = docker::run_argv(
+                docker,
+                config,
+                &docker::Container {
+                    name: &session_name,
+                    workdir: &project.root,
+                    project_root: &project.root,
+                    agent_argv: &agent_command,
+                },
+            )?;
+            agent_env.push((docker::TASK_VAR.to_string(), task_id.clone()));
+            agent_env.push((docker::MODE_VAR.to_string(), mode.clone()));
+            Some(session_name.clone())
+        }
+        None => None,
+    };
+    let save_to = save_to(
+        args,
+        config,
+        project,
+        previous.as_ref(),
+        exec,
+        &mode,
+        &task_id,
+    )?;
     // A headless resume still needs a message on stdin.
     let prompt = match (prompt, style, &conversation) {
         (None, Style::Headless, _) => {
@@ -204,10 +239,6 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     let mut extra = serde_json::Map::new();
     extra.insert("allowedTools".into(), serde_json::to_value(&allowed)?);
     extra.insert("disallowedTools".into(), serde_json::to_value(&disallowed)?);
-    let mut agent_env = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
-    }
     let record = Record {
         session_name: session_name.clone(),
         task_id,
@@ -230,6 +261,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             ..TmuxPlace::default()
         }),
         worktree: None,
+        container,
         exit_code: None,
         exit_signal: None,
         end_time: None,
@@ -238,12 +270,8 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         agent_command,
         prompt_on_stdin: Some(prompt_on_stdin),
         agent_env,
-        save_to: args
-            .save_to
-            .as_deref()
-            .map(supervisor::resolve_save_to)
-            .transpose()?,
-        keep_pane: Some(config.keep_pane()),
+        save_to,
+        keep_pane: (exec == ExecType::Tmux).then(|| config.keep_pane()),
         supervisor_pid: None,
         supervisor_start_ticks: None,
         boot_id: None,
@@ -258,6 +286,43 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         session,
         previous,
     })
+}
+
+/// Where a headless run saves its final result: `--save-to` (relative to
+/// the current directory), else the mode's configured file (relative to
+/// the project root), else, when continuing, the earlier run's file.
+fn save_to(
+    args: &DispatchArgs,
+    config: &Config,
+    project: &Project,
+    previous: Option<&Record>,
+    exec: ExecType,
+    mode: &str,
+    task: &str,
+) -> Result<Option<PathBuf>> {
+    if exec == ExecType::Tmux {
+        if args.save_to.is_some() {
+            bail_input!(
+                "--save-to needs a headless run (--exec detached or docker): an interactive run has no final result"
+            );
+        }
+        return Ok(None);
+    }
+    if let Some(path) = &args.save_to {
+        return supervisor::resolve_save_to(path).map(Some);
+    }
+    if let Some(path) = config.save_to_for(mode, task) {
+        if path.trim().is_empty() {
+            bail_input!(
+                "{} is empty",
+                config.describe(&format!("modes.{mode}.save-to"))
+            );
+        }
+        return Ok(Some(project.root.join(path)));
+    }
+    Ok(previous
+        .filter(|_| args.resume)
+        .and_then(|earlier| earlier.save_to.clone()))
 }
 
 fn print_dry_run(plan: &Plan) -> Result<()> {
@@ -324,8 +389,7 @@ fn execute(plan: &Plan) -> Result<()> {
     plan.books.write(&mut record)?;
     let started = match plan.exec {
         ExecType::Tmux => start_in_tmux(plan, &mut record),
-        ExecType::Detached => start_detached(plan, &mut record),
-        ExecType::Docker => Err(bad_input("--exec docker is not available yet")),
+        ExecType::Detached | ExecType::Docker => start_detached(plan, &mut record),
     };
     if let Err(err) = started {
         undo(plan, &record);

@@ -3,6 +3,7 @@
 mod attach;
 mod dispatch;
 mod list;
+mod logs;
 mod modes;
 mod prompt;
 mod status;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),
         Command::Stop(args) => args.run(&ctx),
+        Command::Logs(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),
     }
 }

@@ -72,6 +72,9 @@ fn describe(out: &mut impl Write, record: &Record) -> Result<()> {
     if let Some(dir) = &record.workdir {
         writeln!(out, "  workdir:      {}", dir.display())?;
     }
+    if let Some(path) = &record.save_to {
+        writeln!(out, "  result to:    {}", path.display())?;
+    }
     writeln!(out, "  log:          {}", record.log_file.display())?;
     if let Some(prompt) = &record.prompt_file {
         writeln!(out, "  prompt:       {}", prompt.display())?;
