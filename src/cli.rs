@@ -63,23 +63,30 @@ Examples:
   scopecraft-tmux dispatch fix-login-05A                 # auto mode, in tmux window scopecraft:fix-login-05A-auto
   scopecraft-tmux dispatch fix-login-05A -m implementation -i 'Keep the diff small'
   scopecraft-tmux dispatch fix-login-05A --exec detached  # headless; follow with `logs -f`
+  scopecraft-tmux dispatch fix-login-05A -m code-review --exec detached --save-to review.md
+  scopecraft-tmux dispatch fix-login-05A --exec docker    # in docker.image, the tree at /workspace
   scopecraft-tmux dispatch fix-login-05A --continue -i 'Now add tests'
   scopecraft-tmux dispatch fix-login-05A -- --model sonnet   # arguments after -- go to the agent
 
 The agent is Claude Code (`claude`) unless SCOPECRAFT_AGENT or agent.command in
-.tasks/.config/scopecraft-tmux.toml names another command.
+.tasks/.config/scopecraft-tmux.toml names another command. Headless runs (detached,
+docker) use `claude -p --output-format stream-json --verbose` with the prompt on stdin
+and write the stream to the session's log. --continue resumes the recorded
+conversation (`claude --resume <id>`) in any exec type, the new instructions as its
+prompt.
 
 Exit codes:
   0  success (also when the session was already running and got focused)
   1  failure (a program we ran failed, a file could not be written, …)
   2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
-     no tmux or tmux older than 3.0, the agent not installed, …)";
+     no tmux or tmux older than 3.0, the agent not installed, no docker or no
+     Docker engine answering for --exec docker, nothing to --continue, …)";
 
 const LOGS_HELP: &str = "\
 A headless or Docker run's log is Claude Code's stream-json; logs shows the
 assistant's text, one line per tool call (→ Bash: cargo test), tool errors (✗),
 and the result with turns, duration and cost. Lines that are not JSON (the
-agent's stderr) are shown as they are.
+agent's stderr) are shown as they are, without escape sequences.
 
 A tmux run shows the window's text as tmux renders it (capture-pane) while the
 window is open, else the terminal output recorded in the log with escape
@@ -155,7 +162,8 @@ pub struct DispatchArgs {
     /// Print the tmux commands and the agent's argv that would run; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Headless runs: write the final result text to FILE when the run ends
+    /// Headless runs: write the final result text to FILE when the run ends (successfully)
+    /// [default: modes.<mode>.save-to in the configuration]
     #[arg(long, value_name = "FILE")]
     pub save_to: Option<PathBuf>,
     /// The tmux session for the window [default: scopecraft, or tmux.session in the configuration]

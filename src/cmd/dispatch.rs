@@ -485,13 +485,19 @@ fn new_session_commands(plan: &Plan, supervise: &[String]) -> Commands {
 fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
     let tmux = Tmux::from_env();
     let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
-    let reused = plan
+    // The session's earlier window: recorded, or, when the last run was
+    // headless, found by its labels.
+    let earlier = plan
         .previous
         .as_ref()
-        .and_then(|previous| previous.tmux.as_ref())
+        .and_then(|previous| match &previous.tmux {
+            Some(place) => Some(place.clone()),
+            None => find_window(&tmux, previous),
+        });
+    let reused = earlier
         .filter(|place| place.session == plan.session)
         .and_then(|place| {
-            respawn_finished_window(place, &record.session_name, &supervise, &workdir(plan))
+            respawn_finished_window(&place, &record.session_name, &supervise, &workdir(plan))
         });
     let printed = match reused {
         Some(printed) => printed,
@@ -523,6 +529,37 @@ fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
     place.pane_id = fields.next().map(str::to_string);
     place.socket = fields.next().filter(|s| !s.is_empty()).map(PathBuf::from);
     Ok(())
+}
+
+/// The window a session's earlier tmux run left open (its summary waiting
+/// for a key), by the labels the supervisor gave it: one tmux call.
+fn find_window(tmux: &Tmux, previous: &Record) -> Option<TmuxPlace> {
+    let project = previous.project_root.as_ref()?.display().to_string();
+    let listed = tmux
+        .run_one([
+            "list-windows",
+            "-a",
+            "-F",
+            "#{@scopecraft-session}\t#{@scopecraft-project}\t#{session_name}\t#{window_id}\t#{pane_id}",
+        ])
+        .ok()?;
+    listed.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            [name, root, session, window, pane]
+                if *name == previous.session_name && *root == project =>
+            {
+                Some(TmuxPlace {
+                    session: (*session).to_string(),
+                    window_name: previous.session_name.clone(),
+                    window_id: Some((*window).to_string()),
+                    pane_id: Some((*pane).to_string()),
+                    socket: None,
+                })
+            }
+            _ => None,
+        }
+    })
 }
 
 /// A finished run's window still shows its summary: run the new session in

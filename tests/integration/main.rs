@@ -8,3 +8,4 @@ mod support;
 
 mod dispatch;
 mod foundation;
+mod headless;
