@@ -7,6 +7,7 @@
 //! copies the stream-json it prints to the log.
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -27,23 +28,24 @@ pub const MODE_VAR: &str = "WORK_MODE";
 /// How long `docker version` may take to say whether an engine answers.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The `docker` program, after checking that an engine answers
-/// (`check_engine` false only looks for the program: `--dry-run`).
-pub fn check_available(check_engine: bool) -> Result<PathBuf> {
-    let Some(docker) = process::find_program("docker") else {
-        bail_input!(
+/// The `docker` program on PATH.
+pub fn find() -> Result<PathBuf> {
+    match process::find_program("docker") {
+        Some(docker) => Ok(docker),
+        None => bail_input!(
             "--exec docker needs Docker, and there is no `docker` on PATH; install Docker \
              (or run headless without it: --exec detached)"
-        );
-    };
-    if !check_engine {
-        return Ok(docker);
+        ),
     }
-    let answer = process::cmd(&docker)
+}
+
+/// Checks that a Docker engine answers (`docker version` knows the server).
+pub fn check_engine(docker: &Path) -> Result<()> {
+    let answer = process::cmd(docker)
         .args(["version", "--format", "{{.Server.Version}}"])
         .output_within(ENGINE_TIMEOUT);
     let problem = match answer {
-        Ok(output) if output.status.success() => return Ok(docker),
+        Ok(output) if output.status.success() => return Ok(()),
         Ok(output) => {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -238,11 +240,13 @@ fn check_env(config: &Config, var: &str) -> Result<()> {
     Ok(())
 }
 
-/// `docker stop NAME`: the engine sends SIGTERM to the container's main
-/// process and SIGKILL after its own grace period.
-pub fn stop(docker: &Path, name: &str) -> Result<()> {
-    process::cmd(docker).args(["stop", name]).output()?;
-    Ok(())
+/// Starts `docker stop NAME`: the engine sends SIGTERM to the container's
+/// main process and SIGKILL after its own grace period. What it says on
+/// stderr goes to ours (a headless run's log).
+pub fn stop(docker: &Path, name: &str) -> Result<Child> {
+    let mut cmd = process::cmd(docker).args(["stop", name]);
+    cmd.command_mut().stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.spawn()
 }
 
 #[cfg(test)]

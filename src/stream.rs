@@ -47,7 +47,7 @@ pub fn result_text(event: &Value) -> Option<&str> {
 
 /// Longest line rendered (8 MiB); a longer one is counted, not kept, so
 /// memory stays bounded whatever the log holds.
-const MAX_LINE: usize = 8 * 1024 * 1024;
+pub const MAX_LINE: usize = 8 * 1024 * 1024;
 
 /// Renders a log fed in chunks of any size: splits it into lines for the
 /// [`Renderer`].

@@ -118,8 +118,7 @@ pub fn run(record_path: &Path) -> Result<()> {
     // The reader thread has seen the whole stream once the pipe closed.
     let facts = std::mem::take(&mut *facts.lock().unwrap_or_else(|p| p.into_inner()));
 
-    let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
-    let record = finish(&books, &name, status, reason, gone, &facts)?;
+    // The result file is there by the time the record says the run ended.
     if let (Some(path), Some(text)) = (&record.save_to, &facts.result_text)
         && let Err(err) = books::write_atomic(path, text.as_bytes())
     {
@@ -127,6 +126,8 @@ pub fn run(record_path: &Path) -> Result<()> {
             "scopecraft-tmux: could not save the result: {err:#}"
         ));
     }
+    let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
+    let record = finish(&books, &name, status, reason, gone, &facts)?;
     publish_end(&record, tmux.as_ref(), reason == Some(StopReason::Hangup));
     if exec == ExecType::Tmux
         && reason != Some(StopReason::Hangup)
@@ -346,42 +347,80 @@ fn open_log(path: &Path) -> Result<File> {
         .with_context(|| format!("opening the log {}", path.display()))
 }
 
-/// Appends the agent's stdout to the log line by line (constant memory),
-/// noting the conversation id from `system/init` and the final result.
+/// Appends the agent's stdout to the log line by line, each line in one
+/// write so the agent's stderr (appended to the same file) cannot split it,
+/// noting the conversation id from `system/init` and the final result. A
+/// line longer than [`stream::MAX_LINE`] goes out piece by piece, unread,
+/// so memory stays bounded.
 fn copy_stream(
     stdout: impl Read,
     mut log: File,
     facts: &Mutex<StreamFacts>,
     mut on_session_id: impl FnMut(&str),
 ) {
-    let mut reader = BufReader::new(stdout);
+    let mut reader = BufReader::with_capacity(64 * 1024, stdout);
     let mut line = Vec::new();
+    let mut oversized = false;
+    let mut note = |line: &[u8]| {
+        if line.first() != Some(&b'{') {
+            return;
+        }
+        let Ok(event) = serde_json::from_slice::<serde_json::Value>(line) else {
+            return;
+        };
+        if let Some(id) = stream::init_session_id(&event) {
+            on_session_id(id);
+            facts.lock().unwrap_or_else(|p| p.into_inner()).session_id = Some(id.to_string());
+        }
+        if stream::is_result(&event) {
+            // A failed run's text is an error message, not a result to save.
+            facts.lock().unwrap_or_else(|p| p.into_inner()).result_text =
+                stream::result_text(&event).map(str::to_string);
+        }
+    };
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+        let chunk = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(chunk) => chunk,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let (part, ends) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(end) => (&chunk[..=end], true),
+            None => (chunk, false),
+        };
+        if !oversized && line.len() + part.len() > stream::MAX_LINE {
+            let _ = log.write_all(&line);
+            line = Vec::new();
+            oversized = true;
         }
+        if oversized {
+            let _ = log.write_all(part);
+        } else {
+            line.extend_from_slice(part);
+        }
+        let used = part.len();
+        reader.consume(used);
+        if ends {
+            if !oversized {
+                let _ = log.write_all(&line);
+                note(&line);
+            }
+            line.clear();
+            oversized = false;
+        }
+    }
+    // The last line, when the stream does not end with a newline.
+    if !line.is_empty() {
         let _ = log.write_all(&line);
-        if line.first() == Some(&b'{')
-            && let Ok(event) = serde_json::from_slice::<serde_json::Value>(&line)
-        {
-            if let Some(id) = stream::init_session_id(&event) {
-                on_session_id(id);
-                facts.lock().unwrap_or_else(|p| p.into_inner()).session_id = Some(id.to_string());
-            }
-            if stream::is_result(&event) {
-                // A failed run's text is an error message, not a result to save.
-                facts.lock().unwrap_or_else(|p| p.into_inner()).result_text =
-                    stream::result_text(&event).map(str::to_string);
-            }
-        }
+        note(&line);
     }
 }
 
-/// Waits for the agent, passing stop requests on to its process group
-/// (and, for a Docker run, to the container through `docker stop`: the
-/// `docker` client we started is not the process that must end).
+/// Waits for the agent, passing stop requests on to its process group, or
+/// for a Docker run to the container through `docker stop` (the `docker`
+/// client we started is not the process that must end). The group gets
+/// SIGKILL if it has not ended after the grace period.
 fn wait(
     child: &mut Child,
     signals: &mut Signals,
@@ -409,14 +448,19 @@ fn wait(
                 } else {
                     SIGTERM
                 };
-                procs::signal_group(group, forward);
-                procs::signal_group(group, libc::SIGCONT);
-                if let Some((name, docker)) = container.cloned() {
-                    std::thread::spawn(move || {
-                        if let Err(err) = docker::stop(&docker, &name) {
-                            say(&format!("scopecraft-tmux: {err:#}"));
+                match container {
+                    // Started here, not in a thread, so it runs even when
+                    // the client ends at once and we with it.
+                    Some((name, docker)) => match docker::stop(docker, name) {
+                        Ok(mut stopping) => {
+                            std::thread::spawn(move || stopping.wait());
                         }
-                    });
+                        Err(err) => say(&format!("scopecraft-tmux: {err:#}")),
+                    },
+                    None => {
+                        procs::signal_group(group, forward);
+                        procs::signal_group(group, libc::SIGCONT);
+                    }
                 }
                 let done = Arc::clone(&done);
                 std::thread::spawn(move || {
@@ -577,4 +621,37 @@ pub fn resolve_save_to(path: &Path) -> Result<PathBuf> {
     Ok(std::env::current_dir()
         .context("reading the current directory")?
         .join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_the_stream_whole_and_notes_the_id_and_the_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let huge = format!(
+            "{{\"type\":\"user\",\"x\":\"{}\"}}",
+            "y".repeat(stream::MAX_LINE)
+        );
+        let input = format!(
+            "{}\nnot json\n{huge}\n{}",
+            r#"{"type":"system","subtype":"init","session_id":"abc"}"#,
+            r#"{"type":"result","subtype":"success","result":"Done."}"#
+        );
+        let facts = Mutex::new(StreamFacts::default());
+        let mut seen = Vec::new();
+        copy_stream(input.as_bytes(), open_log(&path).unwrap(), &facts, |id| {
+            seen.push(id.to_string());
+        });
+        assert!(
+            fs::read(&path).unwrap() == input.as_bytes(),
+            "every byte, in order"
+        );
+        assert_eq!(seen, ["abc"]);
+        let facts = facts.into_inner().unwrap();
+        assert_eq!(facts.session_id.as_deref(), Some("abc"));
+        assert_eq!(facts.result_text.as_deref(), Some("Done."));
+    }
 }

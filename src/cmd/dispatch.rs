@@ -139,7 +139,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
 
     // Prerequisites, cheapest first; a container brings its own agent.
     let docker = match exec {
-        ExecType::Docker => Some(docker::check_available(!args.dry_run)?),
+        ExecType::Docker => Some(docker::find()?),
         _ => None,
     };
     let agent = match exec {
@@ -182,6 +182,10 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             )?;
             agent_env.push((docker::TASK_VAR.to_string(), task_id.clone()));
             agent_env.push((docker::MODE_VAR.to_string(), mode.clone()));
+            // Last, being the dearest: a process, and a round trip to the engine.
+            if !args.dry_run {
+                docker::check_engine(docker)?;
+            }
             Some(session_name.clone())
         }
         None => None,
@@ -506,7 +510,10 @@ fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
             for _ in 0..3 {
                 let Err(err) = &attempt else { break };
                 let text = format!("{err:#}");
+                // "no current target": a server another dispatch has just
+                // started, before its session exists.
                 if !(text.contains("can't find session")
+                    || text.contains("no current target")
                     || text.contains("no server running")
                     || text.contains("error connecting to"))
                 {
