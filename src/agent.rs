@@ -58,23 +58,7 @@ impl Agent {
     /// `SCOPECRAFT_AGENT`, else the configuration's `agent.command`, else
     /// `claude`; the program must exist now, before anything is created.
     pub fn resolve(config: &Config) -> Result<Agent> {
-        let (line, source) = match std::env::var(AGENT_ENV) {
-            Ok(line) if !line.trim().is_empty() => (line, AGENT_ENV.to_string()),
-            _ => match config.agent.command.as_deref() {
-                Some(line) => (line.to_string(), config.describe("agent.command")),
-                None => ("claude".to_string(), "the default".to_string()),
-            },
-        };
-        let mut words = match shell_words::split(&line) {
-            Ok(words) => words,
-            Err(err) => {
-                bail_input!("the agent command from {source} does not parse ({err}): {line}")
-            }
-        };
-        if words.is_empty() {
-            bail_input!("the agent command from {source} is empty");
-        }
-        let name = words.remove(0);
+        let (name, base_args, source) = command_line(config)?;
         let Some(program) = process::find_program(&name) else {
             if name == "claude" {
                 bail_input!(
@@ -87,9 +71,17 @@ impl Agent {
                 "the agent `{name}` (from {source}) was not found on PATH or is not executable"
             );
         };
-        let mut base_args = words;
-        base_args.extend(config.agent.args.iter().cloned());
         Ok(Agent { program, base_args })
+    }
+
+    /// The same command for a container: the program is looked up on the
+    /// image's PATH when it runs, not on ours.
+    pub fn in_container(config: &Config) -> Result<Agent> {
+        let (name, base_args, _) = command_line(config)?;
+        Ok(Agent {
+            program: PathBuf::from(name),
+            base_args,
+        })
     }
 
     /// The full argv without the prompt; whether the prompt goes on stdin.
@@ -161,6 +153,30 @@ pub fn waiting_hooks(exe: &std::path::Path, record: &std::path::Path) -> String 
         }
     })
     .to_string()
+}
+
+/// The configured command line: program name, its arguments (with
+/// `agent.args` after them), and where it came from.
+fn command_line(config: &Config) -> Result<(String, Vec<String>, String)> {
+    let (line, source) = match std::env::var(AGENT_ENV) {
+        Ok(line) if !line.trim().is_empty() => (line, AGENT_ENV.to_string()),
+        _ => match config.agent.command.as_deref() {
+            Some(line) => (line.to_string(), config.describe("agent.command")),
+            None => ("claude".to_string(), "the default".to_string()),
+        },
+    };
+    let mut words = match shell_words::split(&line) {
+        Ok(words) => words,
+        Err(err) => {
+            bail_input!("the agent command from {source} does not parse ({err}): {line}")
+        }
+    };
+    if words.is_empty() {
+        bail_input!("the agent command from {source} is empty");
+    }
+    let name = words.remove(0);
+    words.extend(config.agent.args.iter().cloned());
+    Ok((name, words, source))
 }
 
 #[cfg(test)]

@@ -50,6 +50,9 @@ pub enum Command {
     Attach(AttachArgs),
     /// Stop a running session: the agent is ended and the session recorded as stopped
     Stop(SessionArgs),
+    /// Show a session's output: a headless run's stream rendered for people, a tmux run's text
+    #[command(after_help = LOGS_HELP)]
+    Logs(LogsArgs),
     /// The tasks' git worktrees: list them, remove those no session uses
     #[command(subcommand, after_help = WORKTREE_HELP)]
     Worktree(WorktreeCommand),
@@ -66,6 +69,8 @@ Examples:
   scopecraft-tmux dispatch fix-login-05A                 # auto mode, in tmux window scopecraft:fix-login-05A-auto
   scopecraft-tmux dispatch fix-login-05A -m implementation -i 'Keep the diff small'
   scopecraft-tmux dispatch fix-login-05A --exec detached  # headless; follow with `logs -f`
+  scopecraft-tmux dispatch fix-login-05A -m code-review --exec detached --save-to review.md
+  scopecraft-tmux dispatch fix-login-05A --exec docker    # in docker.image, the tree at /workspace
   scopecraft-tmux dispatch fix-login-05A --continue -i 'Now add tests'
   scopecraft-tmux dispatch fix-login-05A -- --model sonnet   # arguments after -- go to the agent
   scopecraft-tmux dispatch fix-login-05A --no-worktree   # in the main checkout
@@ -75,13 +80,39 @@ in ../<repo>.worktrees/<id> (a subtask uses its parent's id, so subtasks share
 their parent's worktree), made on first use, reused after. See `worktree --help`.
 
 The agent is Claude Code (`claude`) unless SCOPECRAFT_AGENT or agent.command in
-.tasks/.config/scopecraft-tmux.toml names another command.
+.tasks/.config/scopecraft-tmux.toml names another command. Headless runs (detached,
+docker) use `claude -p --output-format stream-json --verbose` with the prompt on stdin
+and write the stream to the session's log. --continue resumes the recorded
+conversation (`claude --resume <id>`) in any exec type, the new instructions as its
+prompt.
 
 Exit codes:
   0  success (also when the session was already running and got focused)
   1  failure (a program we ran failed, a file could not be written, …)
   2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
-     no tmux or tmux older than 3.0, the agent not installed, …)";
+     no tmux or tmux older than 3.0, the agent not installed, no docker or no
+     Docker engine answering for --exec docker, nothing to --continue, …)";
+
+const LOGS_HELP: &str = "\
+A headless or Docker run's log is Claude Code's stream-json; logs shows the
+assistant's text, one line per tool call (→ Bash: cargo test), tool errors (✗),
+and the result with turns, duration and cost. Lines that are not JSON (the
+agent's stderr) are shown as they are, without escape sequences.
+
+A tmux run shows the window's text as tmux renders it (capture-pane) while the
+window is open, else the terminal output recorded in the log with escape
+sequences removed. -f follows the recorded output; `attach` gives the live view.
+
+Examples:
+  scopecraft-tmux logs fix-login-05A -f
+  scopecraft-tmux logs fix-login-05A --mode code-review --raw | jq -c 'select(.type == \"result\")'
+
+Exit codes:
+  0  success; with -f: the run completed (exit 0)
+  1  failure; with -f: the run failed (non-zero exit or a signal)
+  2  bad usage or bad input (no such session, malformed id, …)
+  3  with -f: the run was stopped
+  4  with -f: the run was interrupted (its process or window vanished)";
 
 #[derive(Debug, Args)]
 pub struct TasksArgs {
@@ -142,7 +173,8 @@ pub struct DispatchArgs {
     /// Print the tmux commands and the agent's argv that would run; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Headless runs: write the final result text to FILE when the run ends
+    /// Headless runs: write the final result text to FILE when the run ends (successfully)
+    /// [default: modes.<mode>.save-to in the configuration]
     #[arg(long, value_name = "FILE")]
     pub save_to: Option<PathBuf>,
     /// The tmux session for the window [default: scopecraft, or tmux.session in the configuration]
@@ -164,6 +196,18 @@ pub struct SessionArgs {
     /// The mode (needed when the task has sessions in several modes)
     #[arg(short, long, value_name = "M")]
     pub mode: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Keep printing as the log grows until the run ends, then exit with its status (see below)
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Print the log as it was written: stream-json lines, or a tmux run's terminal output
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

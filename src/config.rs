@@ -31,6 +31,8 @@ pub struct Config {
     pub tmux: TmuxConfig,
     #[serde(default)]
     pub worktree: WorktreeConfig,
+    #[serde(default)]
+    pub docker: DockerConfig,
     /// Per-mode defaults, keyed by the mode name as passed (`code-review`).
     #[serde(default)]
     pub modes: BTreeMap<String, ModeConfig>,
@@ -60,6 +62,25 @@ pub struct TmuxConfig {
     pub keep_pane: Option<bool>,
 }
 
+/// `--exec docker`: `docker run … <image> <agent argv>`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DockerConfig {
+    /// The image the agent runs in (it must have the agent installed).
+    pub image: Option<String>,
+    /// Extra `-v` mounts, `SOURCE:TARGET[:OPTIONS]`; a SOURCE starting
+    /// with `./`, `../` or `~/` is a path resolved against the project
+    /// root or HOME, an absolute one is used as it is, anything else is a
+    /// named volume. `/workspace` is the working tree's and cannot be
+    /// mounted again.
+    #[serde(default)]
+    pub mounts: Vec<String>,
+    /// Extra `-e` variables: `NAME` (passed on from our environment, the
+    /// way for secrets such as ANTHROPIC_API_KEY) or `NAME=value`.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct WorktreeConfig {
@@ -75,6 +96,10 @@ pub struct WorktreeConfig {
 pub struct ModeConfig {
     /// Run this mode headless (`detached`) or in Docker by default.
     pub exec: Option<ExecType>,
+    /// Headless runs of this mode save their final result here unless
+    /// `--save-to` says otherwise: relative to the project root, `{task}`
+    /// replaced by the task id (`reviews/{task}.md`).
+    pub save_to: Option<String>,
 }
 
 impl Config {
@@ -105,6 +130,12 @@ impl Config {
             .and_then(|m| m.exec)
             .or(self.exec)
             .unwrap_or(ExecType::Tmux)
+    }
+
+    /// The configured result file of `mode` for `task`, if any.
+    pub fn save_to_for(&self, mode: &str, task: &str) -> Option<String> {
+        let pattern = self.modes.get(mode)?.save_to.as_deref()?;
+        Some(pattern.replace("{task}", task))
     }
 
     pub fn session(&self) -> &str {

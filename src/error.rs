@@ -33,10 +33,26 @@ macro_rules! bail_input {
 }
 pub(crate) use bail_input;
 
+/// Ends the program with this exit code; what it means was printed
+/// already (`logs -f` ending with the run's status).
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
 /// Prints the error chain on stderr and picks the exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::SUCCESS;
+    }
+    if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
+        return ExitCode::from(*code);
     }
     let mut message = format!("scopecraft-tmux: {err}");
     for cause in err.chain().skip(1) {

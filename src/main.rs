@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod agent;
+mod ansi;
 mod books;
 mod cli;
 mod cmd;
 mod compose;
 mod config;
+mod docker;
 mod error;
 mod git;
 mod markdown;

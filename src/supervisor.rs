@@ -15,7 +15,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -23,6 +23,7 @@ use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::books::{self, Books, ExecType, Record, Status};
+use crate::docker;
 use crate::process;
 use crate::procs;
 use crate::status::Counts;
@@ -31,6 +32,10 @@ use crate::tmux::{self, Commands, Tmux};
 
 /// How long the agent has to end after SIGTERM or SIGHUP before SIGKILL.
 const GRACE: Duration = Duration::from_secs(10);
+
+/// How long to wait, once the agent has exited, for the rest of its
+/// output (a process it started in the background may keep the pipe open).
+const READER_GRACE: Duration = Duration::from_secs(5);
 
 /// Why the agent was asked to end, if it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,15 +70,27 @@ pub fn run(record_path: &Path) -> Result<()> {
     }
 
     let facts = Arc::new(Mutex::new(StreamFacts::default()));
-    let (status, reason) = match spawn(&record, exec, &facts) {
+    let (status, reason) = match spawn(&books, &record, exec, &facts) {
         Ok((mut child, reader)) => {
             let pid = child.id();
             update(&books, &name, |r| r.pid = Some(pid))?;
-            let reason = wait(&mut child, &mut signals)?;
+            // A Docker run's agent is the `docker` client; the container
+            // is stopped through the engine.
+            let container = record
+                .container
+                .clone()
+                .zip(record.agent_command.first().map(PathBuf::from));
+            let reason = wait(&mut child, &mut signals, container.as_ref())?;
             let status = child.wait().context("waiting for the agent")?;
-            // The rest of the stream is still in the pipe: copy it all.
-            if let Some(reader) = reader {
-                let _ = reader.join();
+            // The rest of the stream is still in the pipe: copy it all,
+            // unless something the agent left behind holds the pipe open.
+            if let Some(reader) = reader
+                && reader.recv_timeout(READER_GRACE).is_err()
+            {
+                say(&format!(
+                    "scopecraft-tmux: the agent's output is still held open by a process it left behind; not waiting for it after {}s",
+                    READER_GRACE.as_secs()
+                ));
             }
             (Some(status), reason)
         }
@@ -87,8 +104,7 @@ pub fn run(record_path: &Path) -> Result<()> {
     // The reader thread has seen the whole stream once the pipe closed.
     let facts = std::mem::take(&mut *facts.lock().unwrap_or_else(|p| p.into_inner()));
 
-    let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
-    let record = finish(&books, &name, status, reason, gone, &facts)?;
+    // The result file is there by the time the record says the run ended.
     if let (Some(path), Some(text)) = (&record.save_to, &facts.result_text)
         && let Err(err) = books::write_atomic(path, text.as_bytes())
     {
@@ -96,6 +112,8 @@ pub fn run(record_path: &Path) -> Result<()> {
             "scopecraft-tmux: could not save the result: {err:#}"
         ));
     }
+    let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
+    let record = finish(&books, &name, status, reason, gone, &facts)?;
     publish_end(&record, tmux.as_ref(), reason == Some(StopReason::Hangup));
     if exec == ExecType::Tmux
         && reason != Some(StopReason::Hangup)
@@ -184,10 +202,16 @@ fn announce(tmux: &Tmux, record: &Record) {
     }
 }
 
-/// The agent, and the thread copying its stream to the log (headless).
-type Spawned = (Child, Option<std::thread::JoinHandle<()>>);
+/// The agent, and (headless) word from the thread copying its stream to
+/// the log once the stream has ended.
+type Spawned = (Child, Option<mpsc::Receiver<()>>);
 
-fn spawn(record: &Record, exec: ExecType, facts: &Arc<Mutex<StreamFacts>>) -> Result<Spawned> {
+fn spawn(
+    books: &Books,
+    record: &Record,
+    exec: ExecType,
+    facts: &Arc<Mutex<StreamFacts>>,
+) -> Result<Spawned> {
     let (program, args) = record
         .agent_command
         .split_first()
@@ -247,7 +271,21 @@ fn spawn(record: &Record, exec: ExecType, facts: &Arc<Mutex<StreamFacts>>) -> Re
         Some(stdout) => {
             let log = open_log(&record.log_file)?;
             let facts = Arc::clone(facts);
-            Some(std::thread::spawn(move || copy_stream(stdout, log, &facts)))
+            let (books, name) = (books.clone(), record.session_name.clone());
+            let known = record.agent_session_id.clone();
+            let (done, ended) = mpsc::channel();
+            std::thread::spawn(move || {
+                // Recorded as soon as the stream names it, so a run that is
+                // killed before its end can still be continued.
+                let note_id = |id: &str| {
+                    if known.as_deref() != Some(id) {
+                        let _ = update(&books, &name, |r| set_conversation(r, id));
+                    }
+                };
+                copy_stream(stdout, log, &facts, note_id);
+                let _ = done.send(());
+            });
+            Some(ended)
         }
         None => None,
     };
@@ -295,34 +333,85 @@ fn open_log(path: &Path) -> Result<File> {
         .with_context(|| format!("opening the log {}", path.display()))
 }
 
-/// Appends the agent's stdout to the log line by line (constant memory),
-/// noting the conversation id from `system/init` and the final result.
-fn copy_stream(stdout: impl Read, mut log: File, facts: &Mutex<StreamFacts>) {
-    let mut reader = BufReader::new(stdout);
+/// Appends the agent's stdout to the log line by line, each line in one
+/// write so the agent's stderr (appended to the same file) cannot split it,
+/// noting the conversation id from `system/init` and the final result. A
+/// line longer than [`stream::MAX_LINE`] goes out piece by piece, unread,
+/// so memory stays bounded.
+fn copy_stream(
+    stdout: impl Read,
+    mut log: File,
+    facts: &Mutex<StreamFacts>,
+    mut on_session_id: impl FnMut(&str),
+) {
+    let mut reader = BufReader::with_capacity(64 * 1024, stdout);
     let mut line = Vec::new();
+    let mut oversized = false;
+    let mut note = |line: &[u8]| {
+        if line.first() != Some(&b'{') {
+            return;
+        }
+        let Ok(event) = serde_json::from_slice::<serde_json::Value>(line) else {
+            return;
+        };
+        if let Some(id) = stream::init_session_id(&event) {
+            on_session_id(id);
+            facts.lock().unwrap_or_else(|p| p.into_inner()).session_id = Some(id.to_string());
+        }
+        if stream::is_result(&event) {
+            // A failed run's text is an error message, not a result to save.
+            facts.lock().unwrap_or_else(|p| p.into_inner()).result_text =
+                stream::result_text(&event).map(str::to_string);
+        }
+    };
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+        let chunk = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(chunk) => chunk,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let (part, ends) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(end) => (&chunk[..=end], true),
+            None => (chunk, false),
+        };
+        if !oversized && line.len() + part.len() > stream::MAX_LINE {
+            let _ = log.write_all(&line);
+            line = Vec::new();
+            oversized = true;
         }
+        if oversized {
+            let _ = log.write_all(part);
+        } else {
+            line.extend_from_slice(part);
+        }
+        let used = part.len();
+        reader.consume(used);
+        if ends {
+            if !oversized {
+                let _ = log.write_all(&line);
+                note(&line);
+            }
+            line.clear();
+            oversized = false;
+        }
+    }
+    // The last line, when the stream does not end with a newline.
+    if !line.is_empty() {
         let _ = log.write_all(&line);
-        if line.first() == Some(&b'{')
-            && let Ok(event) = serde_json::from_slice::<serde_json::Value>(&line)
-        {
-            let mut facts = facts.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(id) = stream::init_session_id(&event) {
-                facts.session_id = Some(id.to_string());
-            }
-            if let Some(text) = stream::result_text(&event) {
-                facts.result_text = Some(text.to_string());
-            }
-        }
+        note(&line);
     }
 }
 
-/// Waits for the agent, passing stop requests on to its process group.
-fn wait(child: &mut Child, signals: &mut Signals) -> Result<Option<StopReason>> {
+/// Waits for the agent, passing stop requests on to its process group, or
+/// for a Docker run to the container through `docker stop` (the `docker`
+/// client we started is not the process that must end). The group gets
+/// SIGKILL if it has not ended after the grace period.
+fn wait(
+    child: &mut Child,
+    signals: &mut Signals,
+    container: Option<&(String, PathBuf)>,
+) -> Result<Option<StopReason>> {
     let group = child.id();
     let done = Arc::new(AtomicBool::new(false));
     let mut reason = None;
@@ -345,8 +434,20 @@ fn wait(child: &mut Child, signals: &mut Signals) -> Result<Option<StopReason>> 
                 } else {
                     SIGTERM
                 };
-                procs::signal_group(group, forward);
-                procs::signal_group(group, libc::SIGCONT);
+                match container {
+                    // Started here, not in a thread, so it runs even when
+                    // the client ends at once and we with it.
+                    Some((name, docker)) => match docker::stop(docker, name) {
+                        Ok(mut stopping) => {
+                            std::thread::spawn(move || stopping.wait());
+                        }
+                        Err(err) => say(&format!("scopecraft-tmux: {err:#}")),
+                    },
+                    None => {
+                        procs::signal_group(group, forward);
+                        procs::signal_group(group, libc::SIGCONT);
+                    }
+                }
                 let done = Arc::clone(&done);
                 std::thread::spawn(move || {
                     std::thread::sleep(GRACE);
@@ -396,11 +497,20 @@ fn finish(
         };
         record.end_time = Some(books::now());
         if let Some(id) = &facts.session_id {
-            record.agent_session_id = Some(id.clone());
-            record.real_session_id = Some(id.clone());
+            set_conversation(record, id);
         }
         record.close_current_run();
     })
+}
+
+/// The conversation the agent reported (Claude Code may start a new one
+/// when resuming): the session's id and the current run's.
+fn set_conversation(record: &mut Record, id: &str) {
+    record.agent_session_id = Some(id.to_string());
+    record.real_session_id = Some(id.to_string());
+    if let Some(run) = record.current_run_mut() {
+        run.session_id = Some(id.to_string());
+    }
 }
 
 /// Sets the window's state, refreshes the status summary and tells the
@@ -497,4 +607,37 @@ pub fn resolve_save_to(path: &Path) -> Result<PathBuf> {
     Ok(std::env::current_dir()
         .context("reading the current directory")?
         .join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_the_stream_whole_and_notes_the_id_and_the_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let huge = format!(
+            "{{\"type\":\"user\",\"x\":\"{}\"}}",
+            "y".repeat(stream::MAX_LINE)
+        );
+        let input = format!(
+            "{}\nnot json\n{huge}\n{}",
+            r#"{"type":"system","subtype":"init","session_id":"abc"}"#,
+            r#"{"type":"result","subtype":"success","result":"Done."}"#
+        );
+        let facts = Mutex::new(StreamFacts::default());
+        let mut seen = Vec::new();
+        copy_stream(input.as_bytes(), open_log(&path).unwrap(), &facts, |id| {
+            seen.push(id.to_string());
+        });
+        assert!(
+            fs::read(&path).unwrap() == input.as_bytes(),
+            "every byte, in order"
+        );
+        assert_eq!(seen, ["abc"]);
+        let facts = facts.into_inner().unwrap();
+        assert_eq!(facts.session_id.as_deref(), Some("abc"));
+        assert_eq!(facts.result_text.as_deref(), Some("Done."));
+    }
 }

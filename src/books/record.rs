@@ -145,7 +145,8 @@ pub struct Record {
     pub last_updated: String,
     #[serde(default)]
     pub log_file: PathBuf,
-    /// The agent's process id.
+    /// The agent's process id (for a Docker run, the `docker` client's:
+    /// the agent itself runs in the container).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// `interactive` (tmux) or `autonomous-task` (headless).
@@ -171,6 +172,9 @@ pub struct Record {
     pub tmux: Option<TmuxPlace>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worktree: Option<WorktreePlace>,
+    /// Docker runs: the container's name (`docker stop` takes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

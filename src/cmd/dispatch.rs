@@ -21,6 +21,7 @@ use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace, WorktreePla
 use crate::cli::DispatchArgs;
 use crate::compose;
 use crate::config::Config;
+use crate::docker;
 use crate::error::{bad_input, bail_input};
 use crate::names;
 use crate::output;
@@ -78,11 +79,6 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         ))
     })?;
     let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
-    if args.save_to.is_some() && exec == ExecType::Tmux {
-        bail_input!(
-            "--save-to needs a headless run (--exec detached or docker): an interactive run has no final result"
-        );
-    }
     let session_name = names::window_name(&input.task, &mode);
     let books = Books::for_project(project)?;
     let previous = books.read(&session_name)?;
@@ -154,7 +150,15 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         )
     };
 
-    let agent = Agent::resolve(config)?;
+    // Prerequisites, cheapest first; a container brings its own agent.
+    let docker = match exec {
+        ExecType::Docker => Some(docker::find()?),
+        _ => None,
+    };
+    let agent = match exec {
+        ExecType::Docker => Agent::in_container(config)?,
+        _ => Agent::resolve(config)?,
+    };
     if exec == ExecType::Tmux {
         tmux::check_installed(!args.dry_run)?;
     }
@@ -190,7 +194,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             ))
         })
         .transpose()?;
-    let (agent_command, prompt_on_stdin) = agent.argv(
+    let (mut agent_command, prompt_on_stdin) = agent.argv(
         &Invocation {
             style,
             conversation: &conversation,
@@ -201,6 +205,41 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         },
         prompt.is_some(),
     );
+    let mut agent_env = Vec::new();
+    if let Some(path) = std::env::var_os("PATH") {
+        agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
+    }
+    let container = match &docker {
+        Some(docker) => {
+            agent_command = docker::run_argv(
+                docker,
+                config,
+                &docker::Container {
+                    name: &session_name,
+                    workdir: &project.root,
+                    project_root: &project.root,
+                    agent_argv: &agent_command,
+                },
+            )?;
+            agent_env.push((docker::TASK_VAR.to_string(), task_id.clone()));
+            agent_env.push((docker::MODE_VAR.to_string(), mode.clone()));
+            // Last, being the dearest: a process, and a round trip to the engine.
+            if !args.dry_run {
+                docker::check_engine(docker)?;
+            }
+            Some(session_name.clone())
+        }
+        None => None,
+    };
+    let save_to = save_to(
+        args,
+        config,
+        project,
+        previous.as_ref(),
+        exec,
+        &mode,
+        &task_id,
+    )?;
     // A headless resume still needs a message on stdin.
     let prompt = match (prompt, style, &conversation) {
         (None, Style::Headless, _) => {
@@ -245,10 +284,6 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     let mut extra = serde_json::Map::new();
     extra.insert("allowedTools".into(), serde_json::to_value(&allowed)?);
     extra.insert("disallowedTools".into(), serde_json::to_value(&disallowed)?);
-    let mut agent_env = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
-    }
     let record = Record {
         session_name: session_name.clone(),
         task_id,
@@ -271,6 +306,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             ..TmuxPlace::default()
         }),
         worktree: None,
+        container,
         exit_code: None,
         exit_signal: None,
         end_time: None,
@@ -279,12 +315,8 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         agent_command,
         prompt_on_stdin: Some(prompt_on_stdin),
         agent_env,
-        save_to: args
-            .save_to
-            .as_deref()
-            .map(supervisor::resolve_save_to)
-            .transpose()?,
-        keep_pane: Some(config.keep_pane()),
+        save_to,
+        keep_pane: (exec == ExecType::Tmux).then(|| config.keep_pane()),
         supervisor_pid: None,
         supervisor_start_ticks: None,
         boot_id: None,
@@ -301,6 +333,43 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         worktree_env,
         in_place,
     })
+}
+
+/// Where a headless run saves its final result: `--save-to` (relative to
+/// the current directory), else the mode's configured file (relative to
+/// the project root), else, when continuing, the earlier run's file.
+fn save_to(
+    args: &DispatchArgs,
+    config: &Config,
+    project: &Project,
+    previous: Option<&Record>,
+    exec: ExecType,
+    mode: &str,
+    task: &str,
+) -> Result<Option<PathBuf>> {
+    if exec == ExecType::Tmux {
+        if args.save_to.is_some() {
+            bail_input!(
+                "--save-to needs a headless run (--exec detached or docker): an interactive run has no final result"
+            );
+        }
+        return Ok(None);
+    }
+    if let Some(path) = &args.save_to {
+        return supervisor::resolve_save_to(path).map(Some);
+    }
+    if let Some(path) = config.save_to_for(mode, task) {
+        if path.trim().is_empty() {
+            bail_input!(
+                "{} is empty",
+                config.describe(&format!("modes.{mode}.save-to"))
+            );
+        }
+        return Ok(Some(project.root.join(path)));
+    }
+    Ok(previous
+        .filter(|_| args.resume)
+        .and_then(|earlier| earlier.save_to.clone()))
 }
 
 fn print_dry_run(plan: &Plan, project: &Project, config: &Config) -> Result<()> {
@@ -396,8 +465,7 @@ fn execute(mut plan: Plan, project: &Project, config: &Config) -> Result<()> {
         plan.books.write(&mut record)?;
         match plan.exec {
             ExecType::Tmux => start_in_tmux(plan, &mut record),
-            ExecType::Detached => start_detached(plan, &mut record),
-            ExecType::Docker => Err(bad_input("--exec docker is not available yet")),
+            ExecType::Detached | ExecType::Docker => start_detached(plan, &mut record),
         }
     })();
     if let Err(err) = started {
@@ -497,13 +565,19 @@ fn new_session_commands(plan: &Plan, supervise: &[String]) -> Commands {
 fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
     let tmux = Tmux::from_env();
     let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
-    let reused = plan
+    // The session's earlier window: recorded, or, when the last run was
+    // headless, found by its labels.
+    let earlier = plan
         .previous
         .as_ref()
-        .and_then(|previous| previous.tmux.as_ref())
+        .and_then(|previous| match &previous.tmux {
+            Some(place) => Some(place.clone()),
+            None => find_window(&tmux, previous),
+        });
+    let reused = earlier
         .filter(|place| place.session == plan.session)
         .and_then(|place| {
-            respawn_finished_window(place, &record.session_name, &supervise, &workdir(plan))
+            respawn_finished_window(&place, &record.session_name, &supervise, &workdir(plan))
         });
     let printed = match reused {
         Some(printed) => printed,
@@ -512,7 +586,10 @@ fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
             for _ in 0..3 {
                 let Err(err) = &attempt else { break };
                 let text = format!("{err:#}");
+                // "no current target": a server another dispatch has just
+                // started, before its session exists.
                 if !(text.contains("can't find session")
+                    || text.contains("no current target")
                     || text.contains("no server running")
                     || text.contains("error connecting to"))
                 {
@@ -535,6 +612,37 @@ fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
     place.pane_id = fields.next().map(str::to_string);
     place.socket = fields.next().filter(|s| !s.is_empty()).map(PathBuf::from);
     Ok(())
+}
+
+/// The window a session's earlier tmux run left open (its summary waiting
+/// for a key), by the labels the supervisor gave it: one tmux call.
+fn find_window(tmux: &Tmux, previous: &Record) -> Option<TmuxPlace> {
+    let project = previous.project_root.as_ref()?.display().to_string();
+    let listed = tmux
+        .run_one([
+            "list-windows",
+            "-a",
+            "-F",
+            "#{@scopecraft-session}\t#{@scopecraft-project}\t#{session_name}\t#{window_id}\t#{pane_id}",
+        ])
+        .ok()?;
+    listed.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            [name, root, session, window, pane]
+                if *name == previous.session_name && *root == project =>
+            {
+                Some(TmuxPlace {
+                    session: (*session).to_string(),
+                    window_name: previous.session_name.clone(),
+                    window_id: Some((*window).to_string()),
+                    pane_id: Some((*pane).to_string()),
+                    socket: None,
+                })
+            }
+            _ => None,
+        }
+    })
 }
 
 /// A finished run's window still shows its summary: run the new session in

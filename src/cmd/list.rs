@@ -103,6 +103,9 @@ pub fn place(record: &Record) -> String {
         .trim_end()
         .to_string();
     }
+    if let Some(container) = &record.container {
+        return format!("container {container}");
+    }
     match record.supervisor_pid.or(record.pid) {
         Some(pid) => format!("pid {pid}"),
         None => "-".to_string(),

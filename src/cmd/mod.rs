@@ -4,6 +4,7 @@ mod attach;
 mod dispatch;
 mod hook;
 mod list;
+mod logs;
 mod modes;
 mod prompt;
 mod status;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),
         Command::Stop(args) => args.run(&ctx),
+        Command::Logs(args) => args.run(&ctx),
         Command::Worktree(command) => command.run(&ctx),
         Command::Hook(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),

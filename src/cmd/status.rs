@@ -75,6 +75,9 @@ fn describe(out: &mut impl Write, record: &Record) -> Result<()> {
     if let Some(worktree) = &record.worktree {
         writeln!(out, "  worktree:     branch {}", worktree.branch)?;
     }
+    if let Some(path) = &record.save_to {
+        writeln!(out, "  result to:    {}", path.display())?;
+    }
     writeln!(out, "  log:          {}", record.log_file.display())?;
     if let Some(prompt) = &record.prompt_file {
         writeln!(out, "  prompt:       {}", prompt.display())?;

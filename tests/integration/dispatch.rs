@@ -34,12 +34,19 @@ fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
     assert!(record["endTime"].is_string());
 
     assert_eq!(bench.windows(), ["scopecraft:fix-11A-implementation"]);
-    let window = bench.tmux([
-        "show-options",
-        "-w",
-        "-t",
-        "scopecraft:fix-11A-implementation",
-    ]);
+    // The supervisor sets the window's state just after writing the record.
+    let window = wait_for("the window's final state", Duration::from_secs(5), || {
+        let window = bench.tmux([
+            "show-options",
+            "-w",
+            "-t",
+            "scopecraft:fix-11A-implementation",
+        ]);
+        window
+            .stdout
+            .contains("@scopecraft-state completed")
+            .then_some(window)
+    });
     for option in [
         "@scopecraft-task fix-11A",
         "@scopecraft-mode implementation",
@@ -294,14 +301,17 @@ fn closing_the_window_or_stop_records_stopped() {
     assert_eq!(asked["exitSignal"], "SIGTERM");
     let again = bench.run(["stop", "asked-11B"]).ok();
     assert!(again.stdout.contains("not running"), "{}", again.stdout);
-    // The window shows the summary until a key is pressed.
-    let pane = bench.tmux([
-        "capture-pane",
-        "-p",
-        "-t",
-        "scopecraft:asked-11B-implementation",
-    ]);
-    assert!(pane.stdout.contains("stopped"), "{}", pane.stdout);
+    // The window shows the summary (written just after the record) until a
+    // key is pressed.
+    wait_for("the summary in the window", Duration::from_secs(5), || {
+        let pane = bench.tmux([
+            "capture-pane",
+            "-p",
+            "-t",
+            "scopecraft:asked-11B-implementation",
+        ]);
+        pane.stdout.contains("stopped").then_some(())
+    });
     bench.tmux([
         "send-keys",
         "-t",

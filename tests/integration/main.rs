@@ -8,4 +8,5 @@ mod support;
 
 mod dispatch;
 mod foundation;
+mod headless;
 mod worktree;

@@ -118,6 +118,38 @@ impl Bench {
         self.env("SCOPECRAFT_AGENT", agent)
     }
 
+    /// Puts the recording stand-in for `docker` (tests/fake-docker) first
+    /// on PATH: no Docker engine runs on our machines.
+    pub fn with_docker_stand_in(self) -> Bench {
+        let stand_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-docker");
+        let path = format!(
+            "{}:{}",
+            stand_in.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        self.env("PATH", path)
+    }
+
+    /// What the docker stand-in was asked, in order: (command, argv).
+    pub fn docker_calls(&self) -> Vec<Vec<String>> {
+        let dir = self.scopecraft_home.join("fake-docker/calls");
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| {
+                fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Tells the fake agent how to behave for `task` (`default` for all):
     /// shell assignments such as `exit_code=3` or `sleep=30`.
     pub fn agent_behaviour(&self, task: &str, conf: &str) {
@@ -381,6 +413,25 @@ pub fn git_unchecked(dir: &Path, args: &[&str]) -> Run {
         cmd.env(key, value);
     }
     Run::from(cmd.output().expect("running git"))
+}
+
+/// Sends `signal` to `pid` (through kill(1): the tests have no libc).
+pub fn kill(pid: u64, signal: i32) {
+    Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+/// Whether `pid` is gone (or a zombie nobody has reaped yet).
+pub fn process_gone(pid: u64) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
 }
 
 /// Polls `check` every 25 ms until it returns `Some`, or panics after
