@@ -72,6 +72,9 @@ pub struct Container<'a> {
     pub name: &'a str,
     pub workdir: &'a Path,
     pub project_root: &'a Path,
+    /// The main repository's git folder, mounted at the same path when the
+    /// working tree is a linked worktree (whose `.git` file points there).
+    pub git_dir: Option<&'a Path>,
     /// The agent's argv inside the container.
     pub agent_argv: &'a [String],
 }
@@ -105,6 +108,13 @@ pub fn run_argv(docker: &Path, config: &Config, container: &Container<'_>) -> Re
         "-e".into(),
         MODE_VAR.into(),
     ];
+    if let Some(git_dir) = container.git_dir {
+        let git_dir = git_dir.display().to_string();
+        if !git_dir.contains(':') {
+            argv.push("-v".into());
+            argv.push(format!("{git_dir}:{git_dir}"));
+        }
+    }
     for mount in &settings.mounts {
         argv.push("-v".into());
         argv.push(resolve_mount(config, mount, container.project_root)?);
@@ -139,6 +149,16 @@ fn check_image<'a>(config: &Config, settings: &'a DockerConfig) -> Result<&'a st
         );
     }
     Ok(image)
+}
+
+/// The container's name: the session's, and a short hash of the project
+/// root, because container names are global to the engine and two projects
+/// can have a task and mode of the same name.
+pub fn container_name(session_name: &str, project_root: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    project_root.hash(&mut hasher);
+    format!("{session_name}-{:08x}", hasher.finish() as u32)
 }
 
 /// Docker's rule for container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
@@ -264,6 +284,7 @@ mod tests {
             &Container {
                 name: "fix-11A-implementation",
                 workdir: Path::new("/src/app"),
+                git_dir: None,
                 project_root: Path::new("/src/app"),
                 agent_argv: &["claude".into(), "-p".into()],
             },

@@ -93,6 +93,13 @@ fn describe_char(c: char) -> String {
     }
 }
 
+/// A session's name in the books (its record and log file names): the task
+/// id and the mode joined by `.`, which neither can contain, so that two
+/// (task, mode) pairs never share a name; the mode's `/` become `.` too.
+pub fn session_name(task_id: &str, mode: &str) -> String {
+    format!("{task_id}.{}", mode.replace('/', "."))
+}
+
 /// The tmux window name for a session: `<task>-<mode>`, with the characters
 /// tmux gives meaning to in targets (`/`, `:`, `.`, spaces) replaced by `_`.
 pub fn window_name(task_id: &str, mode: &str) -> String {
@@ -167,6 +174,21 @@ mod tests {
             "fix-05A-implementation_code_review"
         );
         assert_eq!(window_name("t", "a.b:c d"), "t-a_b_c_d");
+    }
+
+    #[test]
+    fn session_names_never_collide() {
+        assert_eq!(
+            session_name("fix-05A", "implementation"),
+            "fix-05A.implementation"
+        );
+        assert_eq!(
+            session_name("fix-05A", "implementation/code_review"),
+            "fix-05A.implementation.code_review"
+        );
+        // The same window name, different sessions.
+        assert_eq!(window_name("x-a", "b"), window_name("x", "a-b"));
+        assert_ne!(session_name("x-a", "b"), session_name("x", "a-b"));
     }
 
     #[test]

@@ -6,10 +6,12 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -18,6 +20,7 @@ pub struct Cmd {
     command: Command,
     program: OsString,
     args: Vec<OsString>,
+    timeout: Option<Duration>,
 }
 
 /// Builds a command for `program`, found on `PATH` unless it has a `/`.
@@ -29,6 +32,7 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
         command,
         program,
         args: Vec::new(),
+        timeout: None,
     }
 }
 
@@ -65,6 +69,14 @@ impl Cmd {
         self
     }
 
+    /// Gives `output` and `output_unchecked` a time limit: a program that
+    /// hangs (a wedged tmux server) is killed instead of blocking us, and
+    /// whatever lock we hold, for ever.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
     /// Direct access for what this wrapper does not cover (process groups,
     /// redirections to files).
     pub fn command_mut(&mut self) -> &mut Command {
@@ -88,6 +100,9 @@ impl Cmd {
 
     /// Runs to completion capturing stdout and stderr, whatever the status.
     pub fn output_unchecked(mut self) -> Result<Output> {
+        if let Some(limit) = self.timeout {
+            return self.output_within(limit);
+        }
         let display = self.to_string();
         self.command
             .stdin(Stdio::null())
@@ -103,59 +118,47 @@ impl Cmd {
     }
 
     /// Like [`Cmd::output_unchecked`], but gives up after `limit`: the
-    /// program is killed and an error says it did not answer in time.
+    /// program is killed and an error says it did not answer in time. A
+    /// watchdog thread does the killing, so an answer is seen at once.
     pub fn output_within(mut self, limit: Duration) -> Result<Output> {
         let display = self.to_string();
         self.command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = self
+        let child = self
             .command
             .spawn()
             .map_err(|err| spawn_error(&self.program, &display, err))?;
-        // Drained in threads, so a chatty program cannot block on a full pipe.
-        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        let pid = child.id();
+        let finished = Arc::new((Mutex::new(false), Condvar::new()));
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let finished = Arc::clone(&finished);
+            let timed_out = Arc::clone(&timed_out);
             std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                if let Some(mut pipe) = pipe {
-                    let _ = pipe.read_to_end(&mut bytes);
+                let (lock, wake) = &*finished;
+                let done = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let (done, _) = wake
+                    .wait_timeout_while(done, limit, |done| !*done)
+                    .unwrap_or_else(|p| p.into_inner());
+                if !*done {
+                    timed_out.store(true, Ordering::SeqCst);
+                    crate::procs::signal(pid, libc::SIGKILL);
                 }
-                bytes
             })
         };
-        let stdout = drain(
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let stderr = drain(
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        );
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = child
-                .try_wait()
-                .with_context(|| format!("waiting for `{display}`"))?
-            {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("`{display}` did not answer within {}s", limit.as_secs());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Ok(Output {
-            status,
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
-        })
+        let output = child.wait_with_output();
+        {
+            let (lock, wake) = &*finished;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            wake.notify_one();
+        }
+        let _ = watchdog.join();
+        if timed_out.load(Ordering::SeqCst) {
+            bail!("`{display}` did not answer within {}s", limit.as_secs());
+        }
+        output.with_context(|| format!("waiting for `{display}`"))
     }
 
     /// Starts the program and returns the child; stdio as configured.
@@ -217,7 +220,9 @@ pub fn describe_status(status: ExitStatus) -> String {
 pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
     let candidate = Path::new(program);
     if program.contains('/') {
-        return is_executable(candidate).then(|| candidate.to_path_buf());
+        // Made absolute: it will be run from another directory.
+        let absolute = std::path::absolute(candidate).ok()?;
+        return is_executable(&absolute).then_some(absolute);
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)

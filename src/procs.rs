@@ -20,17 +20,26 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Whether a process with `pid` exists (ours or another user's).
+/// Whether a process with `pid` exists (ours or another user's) and has
+/// not ended: a zombie nobody has reaped yet counts as gone.
 pub fn exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    let Ok(raw) = libc::pid_t::try_from(pid) else {
         return false;
     };
-    if pid <= 0 {
+    if raw <= 0 {
         return false;
     }
     // SAFETY: kill with signal 0 only checks for the process.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let result = unsafe { libc::kill(raw, 0) };
+    let present =
+        result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    present && state(pid) != Some('Z')
+}
+
+/// The process state letter from `/proc/<pid>/stat` (`R`, `S`, `Z`, …).
+fn state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
 }
 
 /// Whether the process recorded as (`pid`, `ticks`, `boot`) still runs:

@@ -21,9 +21,15 @@ impl Project {
     /// a linked git worktree, the main checkout is used instead, so that
     /// modes and books are the same from every worktree.
     pub fn discover(start: &Path) -> Result<Project> {
-        let start = start
-            .canonicalize()
-            .with_context(|| format!("reading directory {}", start.display()))?;
+        let start = match start.canonicalize() {
+            Ok(start) => start,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                bail_input!("no such directory: {}", start.display())
+            }
+            Err(err) => {
+                return Err(err).with_context(|| format!("reading directory {}", start.display()));
+            }
+        };
         for dir in start.ancestors() {
             let dot_git = dir.join(".git");
             if dot_git.is_file()
@@ -73,7 +79,9 @@ impl Project {
 /// `SCOPECRAFT_HOME`, else `~/.scopecraft`.
 pub fn scopecraft_home() -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("SCOPECRAFT_HOME").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(home));
+        // Made absolute: supervisors and hooks run in other directories.
+        return std::path::absolute(PathBuf::from(home))
+            .context("making SCOPECRAFT_HOME an absolute path");
     }
     let home = dirs::home_dir().context("cannot tell the home directory; set SCOPECRAFT_HOME")?;
     Ok(home.join(".scopecraft"))

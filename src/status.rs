@@ -37,7 +37,8 @@ impl Counts {
     /// Live sessions, and sessions that ended within [`RECENT`].
     pub fn of<'a>(records: impl IntoIterator<Item = &'a Record>) -> Counts {
         let mut counts = Counts::default();
-        for record in records {
+        // Scopecraft's own records say running forever: only ours count.
+        for record in records.into_iter().filter(|r| r.is_ours()) {
             let counted = record.status.is_live()
                 || record
                     .end_time

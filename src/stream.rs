@@ -11,6 +11,45 @@ use serde_json::Value;
 use crate::ansi;
 use crate::output;
 
+/// `text` without terminal control: escape sequences (CSI, OSC, and the
+/// two-character ones) removed, and every other control character but
+/// newline and tab dropped.
+pub fn without_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters, then one final byte in @..~.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC, DCS, SOS, PM, APC: up to BEL or ESC \.
+                Some(']' | 'P' | 'X' | '^' | '_') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next_if_eq(&'\\');
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The conversation id from a `system/init` event.
 pub fn init_session_id(event: &Value) -> Option<&str> {
     if event.get("type")?.as_str()? == "system" && event.get("subtype")?.as_str()? == "init" {
@@ -168,15 +207,20 @@ impl Renderer {
             self.last = Last::Other;
             return Ok(());
         };
+        // Rendered first, then written without control characters: the
+        // text comes from the agent (and what it read), and escape
+        // sequences in it must not reach the reader's terminal.
+        let mut rendered = Vec::new();
         match event.get("type").and_then(Value::as_str) {
-            Some("system") => self.system(&event, out),
-            Some("assistant") => self.assistant(&event, out),
-            Some("user") => self.user(&event, out),
-            Some("result") => self.result(&event, out),
+            Some("system") => self.system(&event, &mut rendered)?,
+            Some("assistant") => self.assistant(&event, &mut rendered)?,
+            Some("user") => self.user(&event, &mut rendered)?,
+            Some("result") => self.result(&event, &mut rendered)?,
             // Other events (partial messages, future kinds) say nothing a
             // reader of the log needs.
-            _ => Ok(()),
+            _ => {}
         }
+        out.write_all(without_controls(&String::from_utf8_lossy(&rendered)).as_bytes())
     }
 
     /// A line too long to keep in memory (`bytes` long) stands for itself.
@@ -459,6 +503,17 @@ fn dollars(cost: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_reader() {
+        assert_eq!(
+            without_controls(
+                "a\u{1b}]52;c;ZXZpbA==\u{7}b\u{1b}[2Jc\u{1b}[31md\u{1b}[0m\re\u{0}f\u{9b}g\n\th"
+            ),
+            "abcdefg\n\th"
+        );
+        assert_eq!(without_controls("x\u{1b}]0;title\u{1b}\\y"), "xy");
+    }
     use serde_json::json;
 
     #[test]

@@ -65,23 +65,40 @@ pub fn run(record_path: &Path) -> Result<()> {
     let record = begin(&books, &name)?;
     let exec = record.exec_type.unwrap_or(ExecType::Detached);
     let tmux = exec_tmux(&record);
+    // `stop` came before we could start the agent: start nothing.
+    if record.stop_requested == Some(true) {
+        let record = update(&books, &name, |record| {
+            record.status = Status::Stopped;
+            record.end_time = Some(books::now());
+            record.close_current_run();
+        })?;
+        publish_end(&record, tmux.as_ref(), false);
+        return Ok(());
+    }
     if let Some(tmux) = &tmux {
         announce(tmux, &record);
     }
 
     let facts = Arc::new(Mutex::new(StreamFacts::default()));
     let (status, reason) = match spawn(&books, &record, exec, &facts) {
-        Ok((mut child, reader)) => {
+        Ok((child, reader)) => {
             let pid = child.id();
-            update(&books, &name, |r| r.pid = Some(pid))?;
+            update(&books, &name, |r| {
+                r.pid = Some(pid);
+                r.agent_start_ticks = procs::start_ticks(pid);
+            })?;
             // A Docker run's agent is the `docker` client; the container
             // is stopped through the engine.
             let container = record
                 .container
                 .clone()
                 .zip(record.agent_command.first().map(PathBuf::from));
-            let reason = wait(&mut child, &mut signals, container.as_ref())?;
-            let status = child.wait().context("waiting for the agent")?;
+            let (status, reason) = wait(
+                &child,
+                &mut signals,
+                container.as_ref(),
+                exec == ExecType::Tmux,
+            )?;
             // The rest of the stream is still in the pipe: copy it all,
             // unless something the agent left behind holds the pipe open.
             if let Some(reader) = reader
@@ -114,6 +131,7 @@ pub fn run(record_path: &Path) -> Result<()> {
     }
     let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
     let record = finish(&books, &name, status, reason, gone, &facts)?;
+    default_signals();
     publish_end(&record, tmux.as_ref(), reason == Some(StopReason::Hangup));
     if exec == ExecType::Tmux
         && reason != Some(StopReason::Hangup)
@@ -183,8 +201,9 @@ fn announce(tmux: &Tmux, record: &Record) {
     if let Some(parent) = record.log_file.parent() {
         let _ = fs::create_dir_all(parent);
     }
-    // pipe-pane runs a shell command; the path is ours and quoted.
-    let log = shell_words::quote(&record.log_file.to_string_lossy()).into_owned();
+    // pipe-pane runs a shell command, which tmux first expands as a
+    // format: the path is ours, quoted for the shell and `#` escaped.
+    let log = tmux::escape_format(&shell_words::quote(&record.log_file.to_string_lossy()));
     commands.add([
         "pipe-pane",
         "-o",
@@ -408,17 +427,27 @@ fn copy_stream(
 /// client we started is not the process that must end). The group gets
 /// SIGKILL if it has not ended after the grace period.
 fn wait(
-    child: &mut Child,
+    child: &Child,
     signals: &mut Signals,
     container: Option<&(String, PathBuf)>,
-) -> Result<Option<StopReason>> {
+    in_terminal: bool,
+) -> Result<(ExitStatus, Option<StopReason>)> {
     let group = child.id();
     let done = Arc::new(AtomicBool::new(false));
     let mut reason = None;
     loop {
-        if child.try_wait()?.is_some() {
-            done.store(true, Ordering::SeqCst);
-            return Ok(reason);
+        match reap(group, in_terminal)? {
+            Reaped::Ended(status) => {
+                done.store(true, Ordering::SeqCst);
+                return Ok((status, reason));
+            }
+            // Ctrl-Z in the pane stopped the agent; with no shell to bring
+            // it back, the pane would be frozen: resume it at once.
+            Reaped::Suspended => {
+                procs::signal_group(group, libc::SIGCONT);
+                continue;
+            }
+            Reaped::Running => {}
         }
         for signal in signals.wait() {
             let asked = match signal {
@@ -460,6 +489,46 @@ fn wait(
     }
 }
 
+enum Reaped {
+    Running,
+    Suspended,
+    Ended(ExitStatus),
+}
+
+/// `waitpid` without blocking; in a terminal also reports a stopped agent.
+fn reap(pid: u32, in_terminal: bool) -> Result<Reaped> {
+    let pid = libc::pid_t::try_from(pid).context("a process id")?;
+    let mut status = 0;
+    let flags = libc::WNOHANG | if in_terminal { libc::WUNTRACED } else { 0 };
+    loop {
+        // SAFETY: waitpid on our own child.
+        let result = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if result == -1 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err).context("waiting for the agent");
+        }
+        if result == 0 {
+            return Ok(Reaped::Running);
+        }
+        if libc::WIFSTOPPED(status) {
+            return Ok(Reaped::Suspended);
+        }
+        return Ok(Reaped::Ended(ExitStatus::from_raw(status)));
+    }
+}
+
+/// Puts back the default actions of the signals we caught, so that once the
+/// agent has ended `kill` or a closed window ends us as usual.
+fn default_signals() {
+    for signal in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+        // SAFETY: resetting a disposition to its default.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
+}
+
 /// Whether the tmux server stopped answering (it was killed), as opposed to
 /// only our window closing. A dying server may answer briefly: ask a few
 /// times.
@@ -487,11 +556,9 @@ fn finish(
         if status.is_none() {
             record.exit_code = Some(127);
         }
-        let stop_asked = record.stop_requested == Some(true);
         record.status = match reason {
             Some(StopReason::Hangup) if server_gone => Status::Interrupted,
             Some(_) => Status::Stopped,
-            None if stop_asked => Status::Stopped,
             None if record.exit_code == Some(0) => Status::Completed,
             None => Status::Failed,
         };

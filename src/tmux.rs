@@ -13,6 +13,9 @@ use crate::error::bail_input;
 use crate::process::{self, Cmd};
 use crate::project;
 
+/// A tmux client call that takes longer than this is a wedged server.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The oldest tmux we support: `new-window -e` and argv commands.
 const MIN_VERSION: (u32, u32) = (3, 0);
 
@@ -77,7 +80,7 @@ impl Tmux {
     }
 
     fn command(&self) -> Cmd {
-        let cmd = process::cmd(program());
+        let cmd = process::cmd(program()).timeout(CALL_TIMEOUT);
         match &self.socket {
             Some(socket) => cmd.arg("-S").arg(socket),
             None => cmd,

@@ -196,7 +196,12 @@ impl Books {
         if !needs_interrupting(&record) {
             return Ok(record);
         }
-        record.status = Status::Interrupted;
+        // Asked to stop, it did (whatever ended it before it could say so).
+        record.status = if record.stop_requested == Some(true) {
+            Status::Stopped
+        } else {
+            Status::Interrupted
+        };
         record.end_time = Some(now());
         record.close_current_run();
         self.write(&mut record)?;
@@ -211,24 +216,51 @@ pub fn runs_now(record: &Record) -> bool {
     record.status.is_live() && !needs_interrupting(record)
 }
 
-/// Whether a live-looking record of ours has lost its supervisor.
+/// Whether a live-looking record of ours has lost its supervisor and its
+/// agent. An agent that outlived its supervisor (killed with SIGKILL) still
+/// runs: the record stays live, so that `stop` can end it and a second
+/// dispatch does not start another agent beside it.
 fn needs_interrupting(record: &Record) -> bool {
     if !record.is_ours() || !record.status.is_live() {
         return false;
     }
     match record.supervisor_pid {
-        Some(pid) => !procs::is_alive(
-            pid,
-            record.supervisor_start_ticks,
-            record.boot_id.as_deref(),
-        ),
+        Some(pid) => {
+            !procs::is_alive(
+                pid,
+                record.supervisor_start_ticks,
+                record.boot_id.as_deref(),
+            ) && !agent_alive(record)
+        }
         None => age(&record.last_updated).is_some_and(|age| age > STARTUP_GRACE),
     }
 }
 
+/// Whether the record's agent process is still the one we started.
+pub fn agent_alive(record: &Record) -> bool {
+    record.pid.is_some_and(|pid| {
+        record.agent_start_ticks.is_some()
+            && procs::is_alive(pid, record.agent_start_ticks, record.boot_id.as_deref())
+    })
+}
+
+/// A record file's contents; its `sessionName` must be its file's name, or
+/// a lock or a rewrite could land elsewhere.
 fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
-    serde_json::from_slice(bytes)
-        .with_context(|| format!("{} is not a session record", path.display()))
+    let record: Record = serde_json::from_slice(bytes)
+        .with_context(|| format!("{} is not a session record", path.display()))?;
+    let stem = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(RECORD_SUFFIX));
+    if stem != Some(record.session_name.as_str()) {
+        anyhow::bail!(
+            "{} names another session ({})",
+            path.display(),
+            crate::names::quoted(&record.session_name)
+        );
+    }
+    Ok(record)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and

@@ -204,6 +204,9 @@ pub struct Record {
     /// process with the same pid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor_pid: Option<u32>,
+    /// When the agent (`pid`, leader of its own process group) started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_start_ticks: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor_start_ticks: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

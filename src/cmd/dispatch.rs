@@ -58,6 +58,40 @@ struct Plan {
     worktree_env: Option<String>,
     /// Why the agent runs in place, for --dry-run.
     in_place: Option<String>,
+    /// A Docker run: the `docker` program and the agent's argv inside the
+    /// container. The `docker run` line is made once the working tree (the
+    /// task's worktree) is known.
+    docker: Option<(PathBuf, Vec<String>)>,
+}
+
+impl Plan {
+    /// The `docker run` line around the agent, mounting `workdir`.
+    fn docker_run(
+        &self,
+        config: &Config,
+        project: &Project,
+        workdir: &Path,
+    ) -> Result<Option<Vec<String>>> {
+        let Some((program, agent_argv)) = &self.docker else {
+            return Ok(None);
+        };
+        // A linked worktree's `.git` names the main repository's git folder:
+        // mounted at the same path, git works inside the container too.
+        let git_dir = project.root.join(".git");
+        let git_dir = (workdir != project.root && git_dir.is_dir()).then_some(git_dir);
+        docker::run_argv(
+            program,
+            config,
+            &docker::Container {
+                name: self.record.container.as_deref().unwrap_or_default(),
+                workdir,
+                project_root: &project.root,
+                git_dir: git_dir.as_deref(),
+                agent_argv,
+            },
+        )
+        .map(Some)
+    }
 }
 
 fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan> {
@@ -79,7 +113,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         ))
     })?;
     let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
-    let session_name = names::window_name(&input.task, &mode);
+    let session_name = names::session_name(&input.task, &mode);
     let books = Books::for_project(project)?;
     let previous = books.read(&session_name)?;
 
@@ -209,25 +243,32 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     if let Some(path) = std::env::var_os("PATH") {
         agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
     }
+    let mut docker_plan = None;
     let container = match &docker {
         Some(docker) => {
+            let name = docker::container_name(&session_name, &project.root);
+            let inner = agent_command.clone();
+            // Checked now (the configuration, the names); made again with the
+            // worktree once it exists.
             agent_command = docker::run_argv(
                 docker,
                 config,
                 &docker::Container {
-                    name: &session_name,
+                    name: &name,
                     workdir: &project.root,
                     project_root: &project.root,
-                    agent_argv: &agent_command,
+                    git_dir: None,
+                    agent_argv: &inner,
                 },
             )?;
+            docker_plan = Some((docker.clone(), inner));
             agent_env.push((docker::TASK_VAR.to_string(), task_id.clone()));
             agent_env.push((docker::MODE_VAR.to_string(), mode.clone()));
             // Last, being the dearest: a process, and a round trip to the engine.
             if !args.dry_run {
                 docker::check_engine(docker)?;
             }
-            Some(session_name.clone())
+            Some(name)
         }
         None => None,
     };
@@ -247,6 +288,9 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         }
         (prompt, _, _) => prompt,
     };
+    if let Some(prompt) = &prompt {
+        check_prompt(prompt, prompt_on_stdin)?;
+    }
 
     let start = books::now();
     let run_stamp = std::time::SystemTime::now()
@@ -296,13 +340,13 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         kind: Some(exec.scopecraft_type().to_string()),
         real_session_id: Some(new_id.clone()),
         session_history: history,
-        mode: Some(mode),
+        mode: Some(mode.clone()),
         exec_type: Some(exec),
         project_root: Some(project.root.clone()),
         workdir: Some(project.root.clone()),
         tmux: (exec == ExecType::Tmux).then(|| TmuxPlace {
             session: session.clone(),
-            window_name: session_name.clone(),
+            window_name: names::window_name(&input.task, &mode),
             ..TmuxPlace::default()
         }),
         worktree: None,
@@ -318,6 +362,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         save_to,
         keep_pane: (exec == ExecType::Tmux).then(|| config.keep_pane()),
         supervisor_pid: None,
+        agent_start_ticks: None,
         supervisor_start_ticks: None,
         boot_id: None,
         stop_requested: None,
@@ -332,6 +377,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         previous,
         worktree_env,
         in_place,
+        docker: docker_plan,
     })
 }
 
@@ -356,20 +402,84 @@ fn save_to(
         return Ok(None);
     }
     if let Some(path) = &args.save_to {
-        return supervisor::resolve_save_to(path).map(Some);
+        let path = supervisor::resolve_save_to(path)?;
+        check_result_folder(&path, "--save-to")?;
+        return Ok(Some(path));
     }
     if let Some(path) = config.save_to_for(mode, task) {
+        let key = config.describe(&format!("modes.{mode}.save-to"));
+        let relative = Path::new(&path);
         if path.trim().is_empty() {
+            bail_input!("{key} is empty");
+        }
+        // The project's configuration writes inside the project only.
+        if relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
             bail_input!(
-                "{} is empty",
-                config.describe(&format!("modes.{mode}.save-to"))
+                "{key} must be a path inside the project (no leading `/`, no `..`): {path}"
             );
         }
-        return Ok(Some(project.root.join(path)));
+        let path = project.root.join(relative);
+        check_result_folder(&path, &key)?;
+        return Ok(Some(path));
     }
     Ok(previous
         .filter(|_| args.resume)
         .and_then(|earlier| earlier.save_to.clone()))
+}
+
+/// A result file can be written there (its folder, or the nearest folder
+/// that exists, is a writable folder), checked now so that it is not found
+/// out only when the run ends and its result is lost.
+fn check_result_folder(path: &Path, source: &str) -> Result<()> {
+    if path.is_dir() {
+        bail_input!("{source}: {} is a folder, not a file", path.display());
+    }
+    let Some(existing) = path.ancestors().skip(1).find(|p| p.exists()) else {
+        return Ok(());
+    };
+    if !existing.is_dir() || !writable(existing) {
+        bail_input!(
+            "{source}: {} cannot be written ({} is not a folder we can write to)",
+            path.display(),
+            existing.display()
+        );
+    }
+    Ok(())
+}
+
+fn writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access(2) on a NUL-terminated path.
+    unsafe { libc::access(c_path.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// The most an argument can hold on Linux (MAX_ARG_STRLEN).
+const MAX_ARGUMENT: usize = 128 * 1024;
+
+/// A prompt the agent can receive: no NUL byte, and as an argument (an
+/// interactive run) within what the system allows one argument.
+fn check_prompt(prompt: &str, on_stdin: bool) -> Result<()> {
+    if prompt.contains('\0') {
+        bail_input!(
+            "the prompt holds a NUL byte (from the task file, the mode file or --data), which no agent can receive"
+        );
+    }
+    if !on_stdin && prompt.len() >= MAX_ARGUMENT {
+        bail_input!(
+            "the prompt is {} bytes; an interactive agent takes it as one argument, which the system limits to {} KiB. \
+             Shorten the task, or run it headless (--exec detached), where the prompt goes on stdin",
+            prompt.len(),
+            MAX_ARGUMENT / 1024
+        );
+    }
+    Ok(())
 }
 
 fn print_dry_run(plan: &Plan, project: &Project, config: &Config) -> Result<()> {
@@ -402,7 +512,15 @@ fn print_dry_run(plan: &Plan, project: &Project, config: &Config) -> Result<()> 
         }
         _ => writeln!(out, "supervisor: {}", shell_words::join(&supervise))?,
     }
-    let mut agent = shell_words::join(&record.agent_command);
+    let planned_workdir = target
+        .as_ref()
+        .map(|t| t.workdir.clone())
+        .or_else(|| record.workdir.clone());
+    let docker_run = match &planned_workdir {
+        Some(workdir) => plan.docker_run(config, project, workdir)?,
+        None => None,
+    };
+    let mut agent = shell_words::join(docker_run.as_ref().unwrap_or(&record.agent_command));
     if let Some(prompt) = &plan.prompt {
         let how = if record.prompt_on_stdin == Some(true) {
             "on stdin"
@@ -436,11 +554,22 @@ fn execute(mut plan: Plan, project: &Project, config: &Config) -> Result<()> {
         Some(record) => Some(plan.books.reconcile_locked(record)?),
         None => None,
     };
-    if let Some(existing) = existing
+    if let Some(existing) = &existing
         && existing.status.is_live()
     {
-        return focus_existing(&existing);
+        return focus_existing(existing);
     }
+    // A run that ended since the plan read the books stays in the history,
+    // and is what a failed start puts back.
+    if let Some(run) = plan.record.session_history.last().cloned() {
+        let mut history = existing
+            .as_ref()
+            .map(|r| r.session_history.clone())
+            .unwrap_or_default();
+        history.push(run);
+        plan.record.session_history = history;
+    }
+    plan.previous = existing;
 
     // Held until the record is written and the agent started, so `clean`
     // sees this session before it could remove the worktree.
@@ -455,6 +584,11 @@ fn execute(mut plan: Plan, project: &Project, config: &Config) -> Result<()> {
         });
         plan.record.workdir = Some(target.workdir.clone());
         made = Some((target, what));
+    }
+    if let Some(workdir) = plan.record.workdir.clone()
+        && let Some(argv) = plan.docker_run(config, project, &workdir)?
+    {
+        plan.record.agent_command = argv;
     }
     let plan = &plan;
     let mut record = plan.record.clone();
@@ -505,13 +639,28 @@ fn supervise_argv(record_path: &Path) -> Result<Vec<String>> {
 
 const PLACE_FORMAT: &str = "#{window_id}\t#{pane_id}\t#{socket_path}";
 
-fn workdir(plan: &Plan) -> String {
+/// The window's name, `<task>-<mode>`.
+fn window_name(plan: &Plan) -> String {
     plan.record
-        .workdir
-        .as_deref()
-        .unwrap_or(Path::new("."))
-        .display()
-        .to_string()
+        .tmux
+        .as_ref()
+        .map(|place| place.window_name.clone())
+        .unwrap_or_else(|| names::window_name(&plan.record.task_id, plan.record.mode_name()))
+}
+
+/// The working directory for tmux's `-c`, which tmux expands as a format:
+/// `#` escaped, or a folder named `a#{…}b` would name another folder (and
+/// `#(…)` would run a shell command).
+fn workdir(plan: &Plan) -> String {
+    tmux::escape_format(
+        &plan
+            .record
+            .workdir
+            .as_deref()
+            .unwrap_or(Path::new("."))
+            .display()
+            .to_string(),
+    )
 }
 
 /// `new-window` in our session; with several arguments tmux runs the
@@ -523,7 +672,7 @@ fn new_window_commands(plan: &Plan, supervise: &[String]) -> Commands {
         "-t".into(),
         format!("={}:", plan.session),
         "-n".into(),
-        plan.record.session_name.clone(),
+        window_name(plan),
         "-c".into(),
         workdir(plan),
         "-P".into(),
@@ -546,7 +695,7 @@ fn new_session_commands(plan: &Plan, supervise: &[String]) -> Commands {
         "-s".into(),
         plan.session.clone(),
         "-n".into(),
-        plan.record.session_name.clone(),
+        window_name(plan),
         "-c".into(),
         workdir(plan),
         "-P".into(),
@@ -634,7 +783,10 @@ fn find_window(tmux: &Tmux, previous: &Record) -> Option<TmuxPlace> {
             {
                 Some(TmuxPlace {
                     session: (*session).to_string(),
-                    window_name: previous.session_name.clone(),
+                    window_name: names::window_name(
+                        &previous.task_id,
+                        previous.mode.as_deref().unwrap_or("-"),
+                    ),
                     window_id: Some((*window).to_string()),
                     pane_id: Some((*pane).to_string()),
                     socket: None,

@@ -11,10 +11,16 @@ use crate::output::{self, pad};
 
 impl Run for ListArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
-        let books_list = match (self.all, globals.project()) {
-            (false, Ok(project)) => vec![Books::for_project(&project)?],
-            // Outside a project, every project's sessions.
-            _ => books::all_projects()?,
+        let books_list = if self.all {
+            books::all_projects()?
+        } else {
+            match globals.project() {
+                Ok(project) => vec![Books::for_project(&project)?],
+                // Run outside any project (not with --project): every
+                // project's sessions.
+                Err(_) if !globals.has_project_flag() => books::all_projects()?,
+                Err(err) => return Err(err),
+            }
         };
         let mut records = Vec::new();
         for books in &books_list {

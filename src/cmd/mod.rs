@@ -31,6 +31,11 @@ pub struct Globals {
 }
 
 impl Globals {
+    /// Whether `--project` was given.
+    pub fn has_project_flag(&self) -> bool {
+        self.project_dir.is_some()
+    }
+
     /// The project, found from `--project` or the current directory.
     pub fn project(&self) -> Result<Project> {
         match &self.project_dir {
@@ -93,20 +98,27 @@ pub fn find_sessions(books: &Books, args: &SessionArgs) -> Result<Vec<Record>> {
     names::check_task_id(&args.task)?;
     if let Some(mode) = &args.mode {
         names::check_mode_name(mode)?;
-        return match books.read(&names::window_name(&args.task, mode))? {
-            Some(record) => Ok(vec![record]),
-            None => bail_input!(
+        return match books.read(&names::session_name(&args.task, mode))? {
+            Some(record) if record.task_id == args.task && record.mode.as_deref() == Some(mode) => {
+                Ok(vec![record])
+            }
+            _ => bail_input!(
                 "no session of task {} in mode {mode}; start one with: scopecraft-tmux dispatch {} --mode {mode}",
                 args.task,
                 args.task
             ),
         };
     }
-    let records: Vec<Record> = books
+    let mut records: Vec<Record> = books
         .list()?
         .into_iter()
         .filter(|record| record.task_id == args.task)
         .collect();
+    // Scopecraft's own records of the task (never updated once written)
+    // only stand in when we have none.
+    if records.iter().any(Record::is_ours) {
+        records.retain(Record::is_ours);
+    }
     if records.is_empty() {
         bail_input!(
             "no session of task {}; start one with: scopecraft-tmux dispatch {}",

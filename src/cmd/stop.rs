@@ -1,5 +1,6 @@
 //! `stop`: ask a session's supervisor to end the agent, and wait until the
-//! books say how it ended.
+//! books say how it ended. An agent whose supervisor was killed is ended
+//! here, and the session recorded as stopped.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -7,19 +8,29 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use super::{Globals, Run};
-use crate::books::Books;
+use crate::books::{self, Books, Record, Status};
 use crate::cli::SessionArgs;
+use crate::error::bail_input;
 use crate::output;
 use crate::procs;
 
 /// The supervisor's grace period, and a little more.
 const WAIT: Duration = Duration::from_secs(15);
 
+/// How long an orphaned agent gets between SIGTERM and SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(10);
+
 impl Run for SessionArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let books = Books::for_project(&project)?;
         let record = super::find_session(&books, self)?;
+        if !record.is_ours() {
+            bail_input!(
+                "{} was not started by scopecraft-tmux (a Scopecraft record); there is nothing here to stop",
+                record.session_name
+            );
+        }
         let mut out = output::stdout();
         if !record.status.is_live() {
             writeln!(
@@ -32,15 +43,32 @@ impl Run for SessionArgs {
             out.flush()?;
             return Ok(());
         }
-        {
+        // Marked, and the supervisor read, under the lock: a supervisor
+        // that has not begun yet sees the mark and starts nothing.
+        let current = {
             let _lock = books.lock(&record.session_name)?;
-            if let Some(mut current) = books.read_raw(&record.session_name)? {
-                current.stop_requested = Some(true);
-                books.write(&mut current)?;
+            match books.read_raw(&record.session_name)? {
+                Some(mut current) => {
+                    current.stop_requested = Some(true);
+                    books.write(&mut current)?;
+                    current
+                }
+                None => record.clone(),
             }
-        }
-        if let Some(pid) = record.supervisor_pid {
-            procs::signal(pid, libc::SIGTERM);
+        };
+        let supervised = current.supervisor_pid.is_some_and(|pid| {
+            procs::is_alive(
+                pid,
+                current.supervisor_start_ticks,
+                current.boot_id.as_deref(),
+            )
+        });
+        if supervised {
+            if let Some(pid) = current.supervisor_pid {
+                procs::signal(pid, libc::SIGTERM);
+            }
+        } else if books::agent_alive(&current) {
+            end_orphan(&books, &current)?;
         }
         let deadline = Instant::now() + WAIT;
         let ended = loop {
@@ -79,4 +107,38 @@ impl Run for SessionArgs {
         out.flush()?;
         Ok(())
     }
+}
+
+/// Ends an agent that outlived its supervisor (its process group: SIGTERM,
+/// SIGKILL after a grace period) and records the session as stopped.
+fn end_orphan(books: &Books, record: &Record) -> Result<()> {
+    let Some(pid) = record.pid else {
+        return Ok(());
+    };
+    // A Docker run's agent is the `docker` client: the container is
+    // stopped through the engine.
+    if let (Some(name), Some(docker)) = (&record.container, record.agent_command.first())
+        && let Ok(mut stopping) = crate::docker::stop(std::path::Path::new(docker), name)
+    {
+        let _ = stopping.wait();
+    }
+    procs::signal_group(pid, libc::SIGTERM);
+    procs::signal_group(pid, libc::SIGCONT);
+    let deadline = Instant::now() + ORPHAN_GRACE;
+    while books::agent_alive(record) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if books::agent_alive(record) {
+        procs::signal_group(pid, libc::SIGKILL);
+    }
+    let _lock = books.lock(&record.session_name)?;
+    if let Some(mut current) = books.read_raw(&record.session_name)?
+        && current.status.is_live()
+    {
+        current.status = Status::Stopped;
+        current.end_time = Some(books::now());
+        current.close_current_run();
+        books.write(&mut current)?;
+    }
+    Ok(())
 }

@@ -50,7 +50,7 @@ fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
     for option in [
         "@scopecraft-task fix-11A",
         "@scopecraft-mode implementation",
-        "@scopecraft-session fix-11A-implementation",
+        "@scopecraft-session fix-11A.implementation",
         "@scopecraft-state completed",
         "automatic-rename off",
         "allow-rename off",
@@ -828,7 +828,7 @@ fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
         .unwrap()
         .to_path_buf();
     fs::write(
-        sessions.join("torn-11A-implementation.info.json"),
+        sessions.join("torn-11A.implementation.info.json"),
         "{\"sessionName\": \"torn-11A-impl",
     )
     .unwrap();
@@ -836,7 +836,7 @@ fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
     let list = bench.run(["list"]).ok();
     assert!(list.stdout.contains("fine-11B"), "{}", list.stdout);
     assert!(
-        list.stderr.contains("torn-11A-implementation.info.json"),
+        list.stderr.contains("torn-11A.implementation.info.json"),
         "{}",
         list.stderr
     );
@@ -846,4 +846,218 @@ fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
     assert!(status.stderr.contains("ignoring"), "{}", status.stderr);
     bench.run(["dispatch", "torn-11A"]).ok();
     bench.wait_for_status("torn-11A", "implementation", "completed");
+}
+
+#[test]
+fn an_agent_that_outlives_its_supervisor_stays_running_until_stop_ends_it() {
+    let bench = Bench::with_tasks(&["orphan-11A"]);
+    bench.agent_behaviour("orphan-11A", "sleep=60\n");
+    bench
+        .run(["dispatch", "orphan-11A", "--exec", "detached"])
+        .ok();
+    bench.wait_for_agent("orphan-11A", 1);
+    let record = bench.wait_for_status("orphan-11A", "implementation", "running");
+    let agent = record["pid"].as_u64().unwrap();
+    crate::support::kill(record["supervisorPid"].as_u64().unwrap(), 9);
+    // The agent still runs: the session is live, and no second agent starts.
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        bench.record("orphan-11A", "implementation")["status"],
+        "running"
+    );
+    let again = bench
+        .run(["dispatch", "orphan-11A", "--exec", "detached"])
+        .ok();
+    assert!(again.stdout.contains("already running"), "{}", again.stdout);
+    assert_eq!(bench.agent_calls("orphan-11A").len(), 1);
+    // stop ends the orphaned agent itself.
+    let stop = bench.run(["stop", "orphan-11A"]).ok();
+    assert!(stop.stdout.contains("stopped"), "{}", stop.stdout);
+    wait_for("the agent to end", Duration::from_secs(15), || {
+        crate::support::process_gone(agent).then_some(())
+    });
+}
+
+#[test]
+fn stop_right_after_dispatch_stops_the_session() {
+    let bench = Bench::with_tasks(&["hasty-11A", "hasty-11B"]);
+    bench.agent_behaviour("default", "sleep=60\n");
+    for (task, exec) in [("hasty-11A", "detached"), ("hasty-11B", "tmux")] {
+        bench.run(["dispatch", task, "--exec", exec]).ok();
+        let stop = bench.run(["stop", task]).ok();
+        assert!(stop.stdout.contains("stopped"), "{exec}: {}", stop.stdout);
+        assert_eq!(
+            bench.record(task, "implementation")["status"],
+            "stopped",
+            "{exec}"
+        );
+    }
+}
+
+#[test]
+fn ctrl_z_in_the_pane_does_not_freeze_the_session() {
+    let bench = Bench::with_tasks(&["pause-11A"]);
+    bench.agent_behaviour("pause-11A", "suspend=1\nsay=resumed\n");
+    bench.run(["dispatch", "pause-11A"]).ok();
+    let record = bench.wait_for_status("pause-11A", "implementation", "completed");
+    assert_eq!(record["exitCode"], 0);
+}
+
+#[test]
+fn prompts_an_agent_cannot_receive_are_refused_before_anything_starts() {
+    let bench = Bench::with_tasks(&[]);
+    bench.task("huge-11A", &"word ".repeat(40_000));
+    bench
+        .run(["dispatch", "huge-11A"])
+        .bad_input("limits to 128 KiB");
+    assert!(!bench.server_running());
+    // Headless, the prompt goes on stdin: no limit.
+    bench
+        .run(["dispatch", "huge-11A", "--exec", "detached"])
+        .ok();
+    let calls = bench.wait_for_agent("huge-11A", 1);
+    assert!(calls[0].stdin.as_ref().unwrap().len() > 200_000);
+    bench.task("nul-11A", "before\0after");
+    bench.run(["dispatch", "nul-11A"]).bad_input("NUL byte");
+    // A result file below a file can never be written.
+    let below_a_file = bench
+        .project
+        .join(".tasks/current/huge-11A.task.md/result.md");
+    bench
+        .run([
+            "dispatch",
+            "huge-11A",
+            "--exec",
+            "detached",
+            "--save-to",
+            below_a_file.to_str().unwrap(),
+        ])
+        .bad_input("cannot be written");
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n[modes.implementation]\nsave-to = \"../outside.md\"\n",
+    );
+    bench
+        .run(["dispatch", "huge-11A", "--exec", "detached"])
+        .bad_input("inside the project");
+}
+
+#[test]
+fn relative_agent_and_home_paths_work_from_the_agents_directory() {
+    let bench = Bench::with_tasks(&["rel-11A"]);
+    let agent = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-agent/claude");
+    fs::copy(&agent, bench.project.join("agent.sh")).unwrap();
+    let run = bench
+        .cmd()
+        .env("SCOPECRAFT_AGENT", "./agent.sh")
+        .env("SCOPECRAFT_HOME", "../scopecraft-home")
+        .args(["dispatch", "rel-11A"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    bench.wait_for_status("rel-11A", "implementation", "completed");
+}
+
+#[test]
+fn a_project_folder_with_tmux_format_characters_is_taken_literally() {
+    let bench = Bench::with_tasks(&[]);
+    let odd = bench.project.join("odd#{session_name}#(touch pwned)dir");
+    fs::create_dir_all(odd.join(".tasks/current")).unwrap();
+    fs::create_dir_all(odd.join(".tasks/.modes/implementation")).unwrap();
+    fs::write(
+        odd.join(".tasks/current/odd-11A.task.md"),
+        "# Odd\n\n---\ntype: bug\nstatus: todo\narea: cli\n---\n\n## Instruction\nx\n",
+    )
+    .unwrap();
+    fs::write(
+        odd.join(".tasks/.modes/implementation/base.md"),
+        "Implement {taskId}.\n",
+    )
+    .unwrap();
+    let run = bench
+        .cmd()
+        .current_dir(&odd)
+        .args(["dispatch", "odd-11A", "--mode", "implementation"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let calls = bench.wait_for_agent("odd-11A", 1);
+    assert_eq!(
+        calls[0].cwd,
+        odd.canonicalize().unwrap().display().to_string()
+    );
+    thread::sleep(Duration::from_millis(300));
+    assert!(!bench.home.join("pwned").exists() && !odd.join("pwned").exists());
+}
+
+#[test]
+fn records_that_are_not_ours_or_not_whole_never_break_the_books() {
+    let bench = Bench::with_tasks(&["mine-11A"]);
+    bench
+        .run(["dispatch", "mine-11A", "--exec", "detached"])
+        .ok();
+    let record = bench.wait_for_status("mine-11A", "implementation", "completed");
+    let sessions = Path::new(record["logFile"].as_str().unwrap())
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    // Scopecraft's own record of the same task: says running, for ever.
+    let foreign = crate::support::fixtures().join(
+        "scopecraft-sessions/.tasks/.autonomous-sessions/task-test-feedback-flow-05B-1748658020078.info.json",
+    );
+    let text = fs::read_to_string(foreign)
+        .unwrap()
+        .replace("test-feedback-flow-05B\"", "mine-11A\"");
+    fs::write(
+        sessions.join("task-test-feedback-flow-05B-1748658020078.info.json"),
+        text,
+    )
+    .unwrap();
+    // A record naming another session than its file.
+    fs::write(
+        sessions.join("evil.info.json"),
+        r#"{"sessionName":"x/y","taskId":"mine-11A","status":"running","startTime":"2025-01-01T00:00:00.000Z","execType":"detached","supervisorPid":999999}"#,
+    )
+    .unwrap();
+    let list = bench.run(["list"]).ok();
+    assert!(
+        list.stderr.contains("names another session"),
+        "{}",
+        list.stderr
+    );
+    // Ours is the session of the task; Scopecraft's is not stopped or counted.
+    let stop = bench.run(["stop", "mine-11A"]).ok();
+    assert!(
+        stop.stdout.contains("not running (completed)"),
+        "{}",
+        stop.stdout
+    );
+    let status = bench.run(["status", "mine-11A", "--json"]).ok().json();
+    assert_eq!(status.as_array().unwrap().len(), 1);
+    fs::remove_file(sessions.join("mine-11A.implementation.info.json")).unwrap();
+    bench
+        .run(["stop", "mine-11A"])
+        .bad_input("not started by scopecraft-tmux");
+}
+
+#[test]
+fn list_with_a_project_that_does_not_exist_is_an_error() {
+    let bench = Bench::new();
+    bench
+        .run(["list", "--project", "/nonexistent/project"])
+        .bad_input("/nonexistent/project");
+}
+
+#[test]
+fn after_the_run_the_pane_closes_on_kill_like_any_program() {
+    let bench = Bench::with_tasks(&["done-11A"]);
+    bench.run(["dispatch", "done-11A"]).ok();
+    let record = bench.wait_for_status("done-11A", "implementation", "completed");
+    let supervisor = record["supervisorPid"].as_u64().unwrap();
+    crate::support::kill(supervisor, 15);
+    wait_for("the pane to close", Duration::from_secs(5), || {
+        bench.windows().is_empty().then_some(())
+    });
 }

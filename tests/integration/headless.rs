@@ -439,7 +439,7 @@ fn continue_needs_a_recorded_conversation() {
         .unwrap()
         .unwrap()
         .path()
-        .join("sessions/lost-11B-implementation.info.json");
+        .join("sessions/lost-11B.implementation.info.json");
     let mut json: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     json.as_object_mut().unwrap().remove("agentSessionId");
     json.as_object_mut().unwrap().remove("realSessionId");
@@ -592,7 +592,15 @@ fn docker_runs_the_agent_with_the_working_tree_at_workspace() {
     let record = bench.wait_for_status("box-11A", "implementation", "completed");
     let id = record["agentSessionId"].as_str().unwrap();
     assert_eq!(record["execType"], "docker");
-    assert_eq!(record["container"], "box-11A-implementation");
+    // The session's name and a hash of the project: container names are
+    // global to the engine.
+    let container = record["container"].as_str().unwrap().to_string();
+    let (session, hash) = container.rsplit_once('-').unwrap();
+    assert_eq!(session, "box-11A.implementation");
+    assert!(
+        hash.len() == 8 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "{container}"
+    );
     assert_eq!(record["type"], "autonomous-task");
 
     let calls = bench.docker_calls();
@@ -611,7 +619,7 @@ fn docker_runs_the_agent_with_the_working_tree_at_workspace() {
             "--rm",
             "-i",
             "--name",
-            "box-11A-implementation",
+            &container,
             "-v",
             &format!("{project}:/workspace"),
             "-w",
@@ -644,7 +652,7 @@ fn docker_runs_the_agent_with_the_working_tree_at_workspace() {
     assert_eq!(agent_calls[0].cwd, project);
     assert_eq!(log_of(&record), replayed(LOG_A, id));
     let list = bench.run(["list"]).ok().stdout;
-    assert!(list.contains("container box-11A-implementation"), "{list}");
+    assert!(list.contains(&format!("container {container}")), "{list}");
 
     // stop ends the container through the engine.
     bench.agent_behaviour("boxstop-11B", "sleep=60\n");
@@ -652,17 +660,15 @@ fn docker_runs_the_agent_with_the_working_tree_at_workspace() {
         .run(["dispatch", "boxstop-11B", "--exec", "docker"])
         .ok();
     bench.wait_for_agent("boxstop-11B", 1);
-    bench.wait_for_status("boxstop-11B", "implementation", "running");
+    let running = bench.wait_for_status("boxstop-11B", "implementation", "running");
+    let stop_container = running["container"].as_str().unwrap().to_string();
     bench.run(["stop", "boxstop-11B"]).ok();
     let stopped = bench.record("boxstop-11B", "implementation");
     assert_eq!(stopped["status"], "stopped");
     wait_for("docker stop", Duration::from_secs(5), || {
         bench
             .docker_calls()
-            .contains(&vec![
-                "stop".to_string(),
-                "boxstop-11B-implementation".to_string(),
-            ])
+            .contains(&vec!["stop".to_string(), stop_container.clone()])
             .then_some(())
     });
 }
@@ -774,4 +780,60 @@ fn logs_of_a_tmux_run_show_the_windows_text() {
     let shown = bench.run(["logs", "pane-11A"]).ok().stdout;
     assert!(shown.contains("red and plain\n"), "{shown}");
     assert!(!shown.contains('\x1b'), "{shown:?}");
+}
+
+/// In a git project the container gets the task's worktree at /workspace
+/// (not the main checkout), and the main repository's git folder at its own
+/// path, which the worktree's `.git` file names.
+#[test]
+fn docker_mounts_the_tasks_worktree() {
+    let bench = Bench::with_tasks(&["wtbox-11A"]).with_docker_stand_in();
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n\n[docker]\nimage = \"img:1\"\n",
+    );
+    let bench = bench.with_git();
+    let dry = bench
+        .run(["dispatch", "wtbox-11A", "--exec", "docker", "--dry-run"])
+        .ok();
+    let worktree = bench
+        .dir
+        .path()
+        .join("project.worktrees/wtbox-11A")
+        .display()
+        .to_string();
+    assert!(
+        dry.stdout.contains(&format!("-v {worktree}:/workspace")),
+        "{}",
+        dry.stdout
+    );
+    bench
+        .run(["dispatch", "wtbox-11A", "--exec", "docker"])
+        .ok();
+    let record = bench.wait_for_status("wtbox-11A", "implementation", "completed");
+    assert_eq!(record["workdir"], worktree);
+    let run = bench
+        .docker_calls()
+        .into_iter()
+        .find(|call| call.first().is_some_and(|c| c == "run"))
+        .unwrap();
+    let git_dir = bench.project.join(".git").display().to_string();
+    let mounts: Vec<&String> = run
+        .iter()
+        .zip(run.iter().skip(1))
+        .filter(|(flag, _)| *flag == "-v")
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            &format!("{worktree}:/workspace"),
+            &format!("{git_dir}:{git_dir}")
+        ]
+    );
+    let calls = bench.wait_for_agent("wtbox-11A", 1);
+    assert_eq!(
+        calls[0].cwd, worktree,
+        "the stand-in runs the agent where /workspace is"
+    );
 }

@@ -563,7 +563,7 @@ fn worktree_list_shows_branch_state_commits_ahead_and_live_sessions() {
     assert_eq!(busy_entry["base"], "main");
     assert_eq!(
         busy_entry["sessions"][0]["sessionName"],
-        "busy-11A-implementation"
+        "busy-11A.implementation"
     );
     assert_eq!(busy_entry["sessions"][0]["status"], "running");
     let idle_entry = entry("idle-11A");
@@ -579,7 +579,7 @@ fn worktree_list_shows_branch_state_commits_ahead_and_live_sessions() {
     for cell in [
         "task/busy-11A",
         "dirty (1)",
-        "busy-11A-implementation",
+        "busy-11A.implementation",
         &path_str(&busy),
     ] {
         assert!(busy_line.contains(cell), "{cell}: {table}");
@@ -661,7 +661,7 @@ fn clean_removes_only_what_loses_nothing_and_says_what_it_keeps() {
     says(
         out,
         format!(
-            "kept {}: in use by busy-11A-implementation (running)",
+            "kept {}: in use by busy-11A.implementation (running)",
             busy.display()
         ),
     );
