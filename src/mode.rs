@@ -13,6 +13,7 @@ use crate::error::{bad_input, bail_input};
 use crate::markdown::{self, FrontMatter};
 use crate::names;
 use crate::project::Project;
+use crate::walk;
 
 /// The file `auto` stands for.
 pub const AUTO_FILE: &str = "orchestration/autonomous.md";
@@ -228,32 +229,19 @@ fn tool_list(value: Option<&Value>) -> Vec<String> {
 
 /// Every `.md` file below `.modes`, relative, `/`-separated, sorted.
 fn mode_files(modes_dir: &Path) -> Result<Vec<String>> {
-    let mut files = Vec::new();
-    collect_md(modes_dir, "", &mut files)?;
+    let mut files: Vec<String> = walk::markdown_files(modes_dir, "mode")?
+        .iter()
+        .filter_map(|path| {
+            let relative = path.strip_prefix(modes_dir).ok()?;
+            let parts: Option<Vec<&str>> = relative
+                .components()
+                .map(|part| part.as_os_str().to_str())
+                .collect();
+            Some(parts?.join("/"))
+        })
+        .collect();
     files.sort();
     Ok(files)
-}
-
-fn collect_md(dir: &Path, prefix: &str, files: &mut Vec<String>) -> Result<()> {
-    let entries =
-        fs::read_dir(dir).with_context(|| format!("reading mode folder {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry?;
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        let relative = format!("{prefix}{name}");
-        let path = entry.path();
-        if path.is_dir() {
-            collect_md(&path, &format!("{relative}/"), files)?;
-        } else if name.ends_with(".md") {
-            files.push(relative);
-        }
-    }
-    Ok(())
 }
 
 /// A mode a user can pass, for `modes`.
