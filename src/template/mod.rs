@@ -106,9 +106,9 @@ impl Renderer<'_> {
     }
 
     /// `{if:name}…{/if}` at `start`: renders the inside when `name` is truthy.
-    /// A tag alone on its line takes its line break with it, so a false
-    /// block leaves no blank lines. A block nested deeper than [`MAX_DEPTH`]
-    /// stays as written. Returns the bytes consumed.
+    /// A tag alone on its line takes its line break (`\n` or `\r\n`) with
+    /// it, so a false block leaves no blank lines. A block nested deeper than
+    /// [`MAX_DEPTH`] stays as written. Returns the bytes consumed.
     fn if_block(
         &mut self,
         src: &str,
@@ -154,12 +154,12 @@ impl Renderer<'_> {
         };
         let line_start = start == 0 || src[..start].ends_with('\n');
         let mut body_from = body_start;
-        if line_start && src[body_from..].starts_with('\n') {
-            body_from += 1;
+        if line_start {
+            body_from += line_break(&src[body_from..]);
         }
         let mut consumed_to = close_end;
-        if src[..body_end].ends_with('\n') && src[consumed_to..].starts_with('\n') {
-            consumed_to += 1;
+        if src[..body_end].ends_with('\n') {
+            consumed_to += line_break(&src[consumed_to..]);
         }
         if condition {
             let body = &src[body_from..body_end.max(body_from)];
@@ -225,6 +225,15 @@ fn pair_if_tags(template: &str) -> HashMap<usize, usize> {
         }
     }
     pairs
+}
+
+/// The length of the line break `text` starts with: `\n`, `\r\n`, or none.
+fn line_break(text: &str) -> usize {
+    if text.starts_with("\r\n") {
+        2
+    } else {
+        usize::from(text.starts_with('\n'))
+    }
 }
 
 /// `name` or `name.key.key`; keys after the first may start with a digit.
@@ -893,6 +902,24 @@ mod tests {
         assert_eq!(
             render_with(&siblings, json!({"x": 1}), &[]),
             "a".repeat(50_000)
+        );
+    }
+
+    #[test]
+    fn if_tags_alone_on_crlf_lines_vanish_with_their_line_breaks() {
+        let text = "Before\r\n{if:context}\r\nAdditional context: {context}\r\n{/if}\r\nAfter\r\n";
+        assert_eq!(
+            render_with(text, json!({"context": "ctx"}), &["context"]),
+            "Before\r\nAdditional context: ctx\r\nAfter\r\n"
+        );
+        assert_eq!(
+            render_with(text, json!({}), &["context"]),
+            "Before\r\nAfter\r\n"
+        );
+        // A lone `\r` is not a line break.
+        assert_eq!(
+            render_with("a\n{if:x}\rb{/if}\r", json!({"x": 1}), &[]),
+            "a\n\rb\r"
         );
     }
 
