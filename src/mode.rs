@@ -72,7 +72,10 @@ pub fn resolve(project: &Project, name: &str) -> Result<Option<Mode>> {
 
 /// The path below `.modes` that `name` stands for, as SPEC §2 says: `auto`
 /// → `orchestration/autonomous.md`; a name with `/` is a path; otherwise a
-/// unique `<name>.md` anywhere below `.modes`, else `<name>/base.md`.
+/// unique `<name>.md` anywhere below `.modes` but in an `area/` folder, else
+/// `<name>/base.md`. Area guides are not modes (`modes` does not list them),
+/// so `cli` is not `implementation/area/cli.md`; a path to one still
+/// names it.
 fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     if name == "auto" {
         if modes_dir.join(AUTO_FILE).is_file() {
@@ -95,7 +98,9 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     let wanted = format!("{name}.md");
     let matches: Vec<&String> = files
         .iter()
-        .filter(|relative| relative.rsplit('/').next() == Some(wanted.as_str()))
+        .filter(|relative| {
+            relative.rsplit('/').next() == Some(wanted.as_str()) && !in_area(relative)
+        })
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
@@ -277,9 +282,8 @@ fn list_in(modes_dir: &Path) -> Result<Vec<ModeEntry>> {
         entries.push(entry(modes_dir, AUTO_FILE, vec!["auto".to_string()])?);
     }
     for relative in mode_files(modes_dir)? {
-        let in_area = relative.split('/').rev().skip(1).any(|part| part == "area");
         let is_base = relative == "base.md" || relative.ends_with("/base.md");
-        if in_area || (!is_base && !has_front_matter(&modes_dir.join(&relative))) {
+        if in_area(&relative) || (!is_base && !has_front_matter(&modes_dir.join(&relative))) {
             continue;
         }
         let stem = relative.trim_end_matches(".md");
@@ -322,6 +326,12 @@ fn entry(modes_dir: &Path, relative: &str, mut names: Vec<String>) -> Result<Mod
         allowed_tools: mode.spec.allowed_tools,
         disallowed_tools: mode.spec.disallowed_tools,
     })
+}
+
+/// Whether the mode file `relative` is in an `area/` folder: an area guide,
+/// added to the prompt of the modes beside it, not a mode.
+fn in_area(relative: &str) -> bool {
+    relative.split('/').rev().skip(1).any(|part| part == "area")
 }
 
 fn has_front_matter(path: &Path) -> bool {

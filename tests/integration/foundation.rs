@@ -510,6 +510,23 @@ fn resolves_modes_as_scopecraft_does() {
         .bad_input("ambiguous");
     assert!(ambiguous.stderr.contains("implementation/autonomous"));
     assert!(ambiguous.stderr.contains("orchestration/autonomous"));
+    // Area guides are not modes: their names do not resolve (nor make a
+    // name ambiguous); a path to one still names that file.
+    bench
+        .run(["prompt", "02_cli-update", "--mode", "cli"])
+        .bad_input("unknown mode `cli`");
+    bench
+        .run(["prompt", "02_cli-update", "--mode", "core"])
+        .bad_input("unknown mode `core`");
+    assert_eq!(
+        file_of("implementation/area/cli"),
+        "implementation/area/cli.md"
+    );
+    bench.write(
+        ".tasks/.modes/review/core.md",
+        "---\n---\nReview {taskId}.\n",
+    );
+    assert_eq!(file_of("core"), "review/core.md");
     let unknown = bench
         .run(["prompt", "02_cli-update", "--mode", "nonesuch"])
         .bad_input("unknown mode `nonesuch`");
