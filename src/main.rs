@@ -28,6 +28,7 @@ mod task;
 mod template;
 mod terminal;
 mod tmux;
+mod walk;
 mod worktree;
 
 fn main() -> ExitCode {

@@ -13,6 +13,7 @@ use crate::error::{bad_input, bail_input};
 use crate::markdown::{self, FrontMatter};
 use crate::names;
 use crate::project::Project;
+use crate::walk;
 
 /// The file `auto` stands for.
 pub const AUTO_FILE: &str = "orchestration/autonomous.md";
@@ -71,7 +72,10 @@ pub fn resolve(project: &Project, name: &str) -> Result<Option<Mode>> {
 
 /// The path below `.modes` that `name` stands for, as SPEC §2 says: `auto`
 /// → `orchestration/autonomous.md`; a name with `/` is a path; otherwise a
-/// unique `<name>.md` anywhere below `.modes`, else `<name>/base.md`.
+/// unique `<name>.md` anywhere below `.modes` but in an `area/` folder, else
+/// `<name>/base.md`. Area guides are not modes (`modes` does not list them),
+/// so `cli` is not `implementation/area/cli.md`; a path to one still
+/// names it.
 fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     if name == "auto" {
         if modes_dir.join(AUTO_FILE).is_file() {
@@ -94,7 +98,9 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     let wanted = format!("{name}.md");
     let matches: Vec<&String> = files
         .iter()
-        .filter(|relative| relative.rsplit('/').next() == Some(wanted.as_str()))
+        .filter(|relative| {
+            relative.rsplit('/').next() == Some(wanted.as_str()) && !in_area(relative)
+        })
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
@@ -228,32 +234,19 @@ fn tool_list(value: Option<&Value>) -> Vec<String> {
 
 /// Every `.md` file below `.modes`, relative, `/`-separated, sorted.
 fn mode_files(modes_dir: &Path) -> Result<Vec<String>> {
-    let mut files = Vec::new();
-    collect_md(modes_dir, "", &mut files)?;
+    let mut files: Vec<String> = walk::markdown_files(modes_dir, "mode")?
+        .iter()
+        .filter_map(|path| {
+            let relative = path.strip_prefix(modes_dir).ok()?;
+            let parts: Option<Vec<&str>> = relative
+                .components()
+                .map(|part| part.as_os_str().to_str())
+                .collect();
+            Some(parts?.join("/"))
+        })
+        .collect();
     files.sort();
     Ok(files)
-}
-
-fn collect_md(dir: &Path, prefix: &str, files: &mut Vec<String>) -> Result<()> {
-    let entries =
-        fs::read_dir(dir).with_context(|| format!("reading mode folder {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry?;
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        let relative = format!("{prefix}{name}");
-        let path = entry.path();
-        if path.is_dir() {
-            collect_md(&path, &format!("{relative}/"), files)?;
-        } else if name.ends_with(".md") {
-            files.push(relative);
-        }
-    }
-    Ok(())
 }
 
 /// A mode a user can pass, for `modes`.
@@ -289,9 +282,8 @@ fn list_in(modes_dir: &Path) -> Result<Vec<ModeEntry>> {
         entries.push(entry(modes_dir, AUTO_FILE, vec!["auto".to_string()])?);
     }
     for relative in mode_files(modes_dir)? {
-        let in_area = relative.split('/').rev().skip(1).any(|part| part == "area");
         let is_base = relative == "base.md" || relative.ends_with("/base.md");
-        if in_area || (!is_base && !has_front_matter(&modes_dir.join(&relative))) {
+        if in_area(&relative) || (!is_base && !has_front_matter(&modes_dir.join(&relative))) {
             continue;
         }
         let stem = relative.trim_end_matches(".md");
@@ -334,6 +326,12 @@ fn entry(modes_dir: &Path, relative: &str, mut names: Vec<String>) -> Result<Mod
         allowed_tools: mode.spec.allowed_tools,
         disallowed_tools: mode.spec.disallowed_tools,
     })
+}
+
+/// Whether the mode file `relative` is in an `area/` folder: an area guide,
+/// added to the prompt of the modes beside it, not a mode.
+fn in_area(relative: &str) -> bool {
+    relative.split('/').rev().skip(1).any(|part| part == "area")
 }
 
 fn has_front_matter(path: &Path) -> bool {

@@ -128,7 +128,7 @@ pub struct Made {
 /// when it is made. On failure nothing is left behind: git removes its
 /// half-made directory, and a branch made for it is deleted.
 pub fn make(project: &Project, config: &Config, env_id: &str) -> Result<(Target, Made)> {
-    let target = plan(project, config, env_id)?;
+    let mut target = plan(project, config, env_id)?;
     let mut made = Made::default();
     if let Action::Create {
         checkout,
@@ -165,6 +165,11 @@ pub fn make(project: &Project, config: &Config, env_id: &str) -> Result<(Target,
         if let (Checkout::NewBranch { branch, .. }, Some(at)) = (checkout, new_branch_at) {
             made.branch = Some((branch.clone(), at.clone()));
         }
+        // Planned before its folder existed, the path may still run through
+        // a symlink (macOS's /tmp is one); git's list, which `worktree
+        // clean` checks the records against, holds the resolved path.
+        target.path = canonical(&target.path);
+        target.workdir = canonical(&target.workdir);
     }
     if !target.workdir.is_dir() {
         let problem = format!(
@@ -233,9 +238,7 @@ impl Layout {
         }
         let mut worktrees = git::worktrees(&project.root)?;
         for worktree in &mut worktrees {
-            if let Ok(real) = worktree.path.canonicalize() {
-                worktree.path = real;
-            }
+            worktree.path = canonical(&worktree.path);
         }
         let checkout = worktrees
             .iter()
@@ -420,7 +423,7 @@ fn folder_for(checkout: &Path, config: &Config) -> Result<PathBuf> {
         }
     };
     let folder = normalise(&folder);
-    Ok(folder.canonicalize().unwrap_or(folder))
+    Ok(canonical(&folder))
 }
 
 /// `a/./b/../c` → `a/c`, without touching the disk.
@@ -436,6 +439,11 @@ fn normalise(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// `path` with its symlinks resolved, or as it is when it does not exist.
+pub fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Whether anything (a file, a folder, a dangling link) is at `path`.

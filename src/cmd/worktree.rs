@@ -17,7 +17,7 @@ use crate::git;
 use crate::names;
 use crate::output::{self, pad};
 use crate::task;
-use crate::worktree::{BRANCH_PREFIX, Layout, Ours};
+use crate::worktree::{BRANCH_PREFIX, Layout, Ours, canonical};
 
 impl Run for WorktreeCommand {
     fn run(&self, globals: &Globals) -> Result<()> {
@@ -28,13 +28,18 @@ impl Run for WorktreeCommand {
     }
 }
 
-/// Whether the session works in the worktree at `path`.
+/// Whether the session works in the worktree at `path` (resolved, as
+/// [`Layout`] lists it). The record's paths are resolved too: one written
+/// before its worktree existed may name it through a symlink.
 fn uses(record: &Record, path: &Path) -> bool {
-    record.worktree.as_ref().is_some_and(|w| w.path == path)
+    record
+        .worktree
+        .as_ref()
+        .is_some_and(|w| w.path == path || canonical(&w.path) == path)
         || record
             .workdir
             .as_ref()
-            .is_some_and(|dir| dir.starts_with(path))
+            .is_some_and(|dir| dir.starts_with(path) || canonical(dir).starts_with(path))
 }
 
 #[derive(Debug, Serialize)]
@@ -396,4 +401,39 @@ fn write_some(out: &mut impl Write, lines: &[String]) -> Result<()> {
         writeln!(out, "    … and {} more", lines.len() - SHOWN)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record_in(worktree: &Path, workdir: &Path) -> Record {
+        serde_json::from_value(serde_json::json!({
+            "sessionName": "fix-11A-implementation",
+            "taskId": "fix-11A",
+            "status": "running",
+            "startTime": books::now(),
+            "execType": "detached",
+            "worktree": { "path": worktree, "branch": "task/fix-11A" },
+            "workdir": workdir,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_record_naming_its_worktree_through_a_symlink_uses_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(top.join("real/wt/fix-11A/project")).unwrap();
+        std::fs::create_dir_all(top.join("real/wt/other-11A")).unwrap();
+        std::os::unix::fs::symlink(top.join("real"), top.join("link")).unwrap();
+        let through_link = top.join("link/wt/fix-11A");
+        let record = record_in(&through_link, &through_link.join("project"));
+        assert!(uses(&record, &top.join("real/wt/fix-11A")));
+        assert!(!uses(&record, &top.join("real/wt/other-11A")));
+        // Only the workdir names it (a record from before worktrees).
+        let mut record = record;
+        record.worktree = None;
+        assert!(uses(&record, &top.join("real/wt/fix-11A")));
+    }
 }

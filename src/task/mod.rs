@@ -14,6 +14,7 @@ use crate::error::bail_input;
 use crate::markdown;
 use crate::names;
 use crate::project::Project;
+use crate::walk;
 
 /// One task, as listed and as composed into a prompt.
 #[derive(Debug, Clone, Serialize)]
@@ -95,7 +96,7 @@ pub fn list(project: &Project) -> Result<Vec<Task>> {
     }
     for root in &roots {
         let mut found = Vec::new();
-        walk(root, root, &mut found)?;
+        walk(root, &mut found)?;
         found.sort_by_key(order_key);
         tasks.extend(found);
     }
@@ -118,24 +119,14 @@ fn order_key(task: &Task) -> (u8, String) {
     (rank, path)
 }
 
-fn walk(root: &Path, dir: &Path, tasks: &mut Vec<Task>) -> Result<()> {
-    let entries =
-        fs::read_dir(dir).with_context(|| format!("reading task folder {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading task folder {}", dir.display()))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        // .modes, .templates, .config, .autonomous-sessions: not tasks.
-        if name.starts_with('.') {
+/// The tasks below `root`. Folders starting with `.` (.modes, .templates,
+/// .config, .autonomous-sessions) hold no tasks.
+fn walk(root: &Path, tasks: &mut Vec<Task>) -> Result<()> {
+    for path in walk::markdown_files(root, "task")? {
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
             continue;
-        }
-        let path = entry.path();
-        let file_type = entry.file_type()?;
-        if file_type.is_dir() || (file_type.is_symlink() && path.is_dir()) {
-            walk(root, &path, tasks)?;
-        } else if name.ends_with(".md")
-            && let Some(task) = read_task(root, &path, name)?
-        {
+        };
+        if let Some(task) = read_task(root, &path, name)? {
             tasks.push(task);
         }
     }

@@ -14,7 +14,7 @@
 //! with `\n` escapes, and `{if:x}…{/if}` blocks. Inserted values are never
 //! scanned again.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -38,9 +38,10 @@ pub fn render<'a>(
         data,
         known: &known,
         used: BTreeSet::new(),
+        if_pairs: pair_if_tags(template),
     };
     let mut text = String::with_capacity(template.len());
-    renderer.render_into(template, &mut text);
+    renderer.render_into(template, 0, 0, &mut text);
     Rendered {
         text,
         used: renderer.used,
@@ -51,10 +52,14 @@ struct Renderer<'a> {
     data: &'a Map<String, Value>,
     known: &'a HashSet<&'a str>,
     used: BTreeSet<String>,
+    /// [`pair_if_tags`] of the whole template.
+    if_pairs: HashMap<usize, usize>,
 }
 
 impl Renderer<'_> {
-    fn render_into(&mut self, src: &str, out: &mut String) {
+    /// Renders `src`, which starts `offset` bytes into the template, inside
+    /// `depth` `{if:…}` blocks.
+    fn render_into(&mut self, src: &str, offset: usize, depth: usize, out: &mut String) {
         let mut i = 0;
         while i < src.len() {
             let rest = &src[i..];
@@ -65,7 +70,7 @@ impl Renderer<'_> {
                 out.push('{');
                 i = src.len() - after.len();
             } else if rest.starts_with("{if:")
-                && let Some(consumed) = self.if_block(src, i, out)
+                && let Some(consumed) = self.if_block(src, offset, i, depth, out)
             {
                 i += consumed;
             } else if rest.starts_with("${")
@@ -101,16 +106,45 @@ impl Renderer<'_> {
     }
 
     /// `{if:name}…{/if}` at `start`: renders the inside when `name` is truthy.
-    /// A tag alone on its line takes its line break with it, so a false
-    /// block leaves no blank lines. Returns the bytes consumed.
-    fn if_block(&mut self, src: &str, start: usize, out: &mut String) -> Option<usize> {
-        let open_end = start + src[start..].find('}')?;
-        let name = src[start + 4..open_end].trim();
+    /// A tag alone on its line takes its line break (`\n` or `\r\n`) with
+    /// it, so a false block leaves no blank lines. A block nested deeper than
+    /// [`MAX_DEPTH`] stays as written. Returns the bytes consumed.
+    fn if_block(
+        &mut self,
+        src: &str,
+        offset: usize,
+        start: usize,
+        depth: usize,
+        out: &mut String,
+    ) -> Option<usize> {
+        // Only what a name can hold is scanned for the tag's `}`: an
+        // unclosed `{if:` costs no more than its own bytes.
+        let name_start = start + "{if:".len();
+        let open_end = name_start
+            + src[name_start..].find(|c: char| {
+                !(c.is_ascii_alphanumeric() || "_$.".contains(c) || c.is_whitespace())
+            })?;
+        if !src[open_end..].starts_with('}') {
+            return None;
+        }
+        let name = src[name_start..open_end].trim();
         if !is_path(name) {
             return None;
         }
         let body_start = open_end + 1;
-        let (body_end, close_end) = matching_end_if(src, body_start)?;
+        let body_end = self
+            .if_pairs
+            .get(&(offset + start))?
+            .checked_sub(offset)
+            .filter(|end| {
+                src.get(*end..)
+                    .is_some_and(|rest| rest.starts_with("{/if}"))
+            })?;
+        let close_end = body_end + "{/if}".len();
+        if depth >= MAX_DEPTH {
+            out.push_str(&src[start..close_end]);
+            return Some(close_end - start);
+        }
         let root = name.split('.').next().unwrap_or(name);
         let condition = if self.known.contains(root) {
             self.used.insert(root.to_string());
@@ -120,16 +154,16 @@ impl Renderer<'_> {
         };
         let line_start = start == 0 || src[..start].ends_with('\n');
         let mut body_from = body_start;
-        if line_start && src[body_from..].starts_with('\n') {
-            body_from += 1;
+        if line_start {
+            body_from += line_break(&src[body_from..]);
         }
         let mut consumed_to = close_end;
-        let close_start = close_end - "{/if}".len();
-        if src[..close_start].ends_with('\n') && src[consumed_to..].starts_with('\n') {
-            consumed_to += 1;
+        if src[..body_end].ends_with('\n') {
+            consumed_to += line_break(&src[consumed_to..]);
         }
         if condition {
-            self.render_into(&src[body_from..body_end.max(body_from)], out);
+            let body = &src[body_from..body_end.max(body_from)];
+            self.render_into(body, offset + body_from, depth + 1, out);
         }
         Some(consumed_to - start)
     }
@@ -173,27 +207,33 @@ impl Renderer<'_> {
     }
 }
 
-/// Finds the `{/if}` closing the block whose body starts at `from`, allowing
-/// nested blocks: (body end, end of the closing tag).
-fn matching_end_if(src: &str, from: usize) -> Option<(usize, usize)> {
-    let mut depth = 0usize;
-    let mut i = from;
-    while i < src.len() {
-        let rest = &src[i..];
+/// Every `{if:` paired with its `{/if}` as brackets, by byte offset in the
+/// template, in one pass: a block's end is looked up, not searched for again
+/// from every opening tag. A `{if:` that opens no block (escaped, or
+/// without a name) still takes a `{/if}`, as it always has.
+fn pair_if_tags(template: &str) -> HashMap<usize, usize> {
+    let mut pairs = HashMap::new();
+    let mut open = Vec::new();
+    for (at, _) in template.match_indices('{') {
+        let rest = &template[at..];
         if rest.starts_with("{if:") {
-            depth += 1;
-            i += 4;
-        } else if rest.starts_with("{/if}") {
-            if depth == 0 {
-                return Some((i, i + 5));
-            }
-            depth -= 1;
-            i += 5;
-        } else {
-            i += rest.chars().next().map_or(1, char::len_utf8);
+            open.push(at);
+        } else if rest.starts_with("{/if}")
+            && let Some(opening) = open.pop()
+        {
+            pairs.insert(opening, at);
         }
     }
-    None
+    pairs
+}
+
+/// The length of the line break `text` starts with: `\n`, `\r\n`, or none.
+fn line_break(text: &str) -> usize {
+    if text.starts_with("\r\n") {
+        2
+    } else {
+        usize::from(text.starts_with('\n'))
+    }
 }
 
 /// `name` or `name.key.key`; keys after the first may start with a digit.
@@ -426,7 +466,8 @@ fn parse_braced(src: &str) -> Option<(Expr, usize)> {
     parser.eat("}").then_some((expr, parser.pos))
 }
 
-/// Deeper nesting than this is not a template expression anyone wrote.
+/// Deeper nesting than this is not a template expression or `{if:}` block
+/// anyone wrote.
 const MAX_DEPTH: usize = 32;
 
 struct Parser<'s> {
@@ -822,6 +863,63 @@ mod tests {
         assert_eq!(
             render_with("{if:x}1{if:y}2{/if}3{/if}", json!({"x": 1, "y": 0}), &[]),
             "13"
+        );
+    }
+
+    #[test]
+    fn if_blocks_nest_to_max_depth_and_deeper_ones_stay_as_written() {
+        let nested =
+            |depth: usize| format!("{}core{}", "{if:x}".repeat(depth), "{/if}".repeat(depth));
+        let d = json!({"x": true});
+        assert_eq!(render_with(&nested(MAX_DEPTH), d.clone(), &[]), "core");
+        // One level too deep: the innermost block is kept as it is written.
+        assert_eq!(
+            render_with(&nested(MAX_DEPTH + 1), d.clone(), &[]),
+            "{if:x}core{/if}"
+        );
+        // 200,000 levels used to overflow the stack.
+        let deep = 200_000;
+        let kept = deep - MAX_DEPTH;
+        assert_eq!(
+            render_with(&nested(deep), d, &[]),
+            format!("{}core{}", "{if:x}".repeat(kept), "{/if}".repeat(kept))
+        );
+        assert_eq!(render_with(&nested(deep), json!({"x": false}), &[]), "");
+    }
+
+    #[test]
+    fn unmatched_if_tags_stay_as_written_in_linear_time() {
+        // Each `{if:` used to rescan the rest of the text for its `{/if}`
+        // (and its `}`): half a megabyte took seconds.
+        for unit in ["{if:x}", "{if:", "{if:x} ", "{if:x}{if:y}\n"] {
+            let text = unit.repeat(550_000 / unit.len());
+            assert_eq!(render_with(&text, json!({"x": 1}), &[]), text, "{unit}");
+        }
+        let text = format!("{}{{/if}}", "{if:x}\n".repeat(100_000));
+        let rendered = render_with(&text, json!({"x": 1}), &[]);
+        assert_eq!(rendered, "{if:x}\n".repeat(99_999));
+        let siblings = "{if:x}a{/if}".repeat(50_000);
+        assert_eq!(
+            render_with(&siblings, json!({"x": 1}), &[]),
+            "a".repeat(50_000)
+        );
+    }
+
+    #[test]
+    fn if_tags_alone_on_crlf_lines_vanish_with_their_line_breaks() {
+        let text = "Before\r\n{if:context}\r\nAdditional context: {context}\r\n{/if}\r\nAfter\r\n";
+        assert_eq!(
+            render_with(text, json!({"context": "ctx"}), &["context"]),
+            "Before\r\nAdditional context: ctx\r\nAfter\r\n"
+        );
+        assert_eq!(
+            render_with(text, json!({}), &["context"]),
+            "Before\r\nAfter\r\n"
+        );
+        // A lone `\r` is not a line break.
+        assert_eq!(
+            render_with("a\n{if:x}\rb{/if}\r", json!({"x": 1}), &[]),
+            "a\n\rb\r"
         );
     }
 

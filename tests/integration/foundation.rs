@@ -243,6 +243,48 @@ fn finds_tasks_kept_under_scopecraft_home() {
     assert_eq!(composed["task"]["title"], "Moved out");
 }
 
+#[test]
+fn symlinked_folders_are_followed_once_and_loops_are_not() {
+    let bench = Bench::with_tasks(&["fix-11A"]);
+    bench.write(".tasks/backlog/later-11B.task.md", &v2_task("Later", "cli"));
+    let tasks = bench.project.join(".tasks");
+    // Two links back up: each alone listed everything 41 times (until the
+    // paths grew too long); together the walk was exponential.
+    std::os::unix::fs::symlink("..", tasks.join("current/loop")).unwrap();
+    std::os::unix::fs::symlink("..", tasks.join("backlog/up")).unwrap();
+    // A second way to the backlog: its task is listed once, where it is.
+    std::os::unix::fs::symlink("../backlog", tasks.join("current/alias")).unwrap();
+    std::os::unix::fs::symlink("..", tasks.join(".modes/implementation/loop")).unwrap();
+
+    let listed = bench.run(["tasks", "--json"]).ok().json();
+    let listed: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["location"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [("fix-11A", "current"), ("later-11B", "backlog")]);
+    let composed = bench
+        .run(["prompt", "fix-11A", "--mode", "implementation", "--json"])
+        .ok()
+        .json();
+    assert!(
+        composed["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("Implement fix-11A.")
+    );
+    bench.run(["dispatch", "fix-11A", "--dry-run"]).ok();
+    let modes = bench.run(["modes", "--json"]).ok().json();
+    let names: Vec<&str> = modes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["implementation"]);
+}
+
 fn v2_task(title: &str, area: &str) -> String {
     format!(
         "# {title}\n\n---\ntype: feature\nstatus: todo\narea: {area}\n---\n\n\
@@ -468,6 +510,23 @@ fn resolves_modes_as_scopecraft_does() {
         .bad_input("ambiguous");
     assert!(ambiguous.stderr.contains("implementation/autonomous"));
     assert!(ambiguous.stderr.contains("orchestration/autonomous"));
+    // Area guides are not modes: their names do not resolve (nor make a
+    // name ambiguous); a path to one still names that file.
+    bench
+        .run(["prompt", "02_cli-update", "--mode", "cli"])
+        .bad_input("unknown mode `cli`");
+    bench
+        .run(["prompt", "02_cli-update", "--mode", "core"])
+        .bad_input("unknown mode `core`");
+    assert_eq!(
+        file_of("implementation/area/cli"),
+        "implementation/area/cli.md"
+    );
+    bench.write(
+        ".tasks/.modes/review/core.md",
+        "---\n---\nReview {taskId}.\n",
+    );
+    assert_eq!(file_of("core"), "review/core.md");
     let unknown = bench
         .run(["prompt", "02_cli-update", "--mode", "nonesuch"])
         .bad_input("unknown mode `nonesuch`");

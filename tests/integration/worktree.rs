@@ -372,6 +372,53 @@ fn the_worktrees_folder_is_configurable() {
 }
 
 #[test]
+fn a_worktree_reached_through_a_symlink_is_seen_in_use_and_kept() {
+    // macOS's /tmp is a symlink: the worktrees folder often is reached
+    // through one. The session's record and git's list must name the same
+    // worktree, or `clean` removes the one a live agent works in.
+    let bench = Bench::with_tasks(&["busy-11A"]);
+    let top = bench.project.parent().unwrap().to_path_buf();
+    fs::create_dir(top.join("real")).unwrap();
+    std::os::unix::fs::symlink(top.join("real"), top.join("link")).unwrap();
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n[worktree]\ndir = \"../link/wt\"\n",
+    );
+    let bench = bench.with_git();
+    let release = bench.dir.path().join("release");
+    bench.agent_behaviour("busy-11A", &format!("wait_for={}\n", release.display()));
+    bench
+        .run(["dispatch", "busy-11A", "--exec", "detached"])
+        .ok();
+    bench.wait_for_agent("busy-11A", 1);
+    let real = top.join("real/wt/busy-11A");
+    let record = bench.record("busy-11A", MODE);
+    assert_eq!(record["status"], "running");
+    assert_eq!(record["worktree"]["path"], path_str(&real));
+
+    let listed = bench.run(["worktree", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["path"], path_str(&real));
+    assert_eq!(
+        listed[0]["sessions"][0]["sessionName"],
+        "busy-11A-implementation"
+    );
+    let run = bench.run(["worktree", "clean"]).ok();
+    says(
+        &run.stdout,
+        format!(
+            "kept {}: in use by busy-11A-implementation (running)",
+            real.display()
+        ),
+    );
+    assert!(real.exists());
+
+    fs::write(&release, "").unwrap();
+    bench.wait_for_status("busy-11A", MODE, "completed");
+    bench.run(["worktree", "clean", "busy-11A"]).ok();
+    assert!(!real.exists());
+}
+
+#[test]
 fn a_project_below_the_top_of_its_repository_runs_in_the_same_folder_of_the_worktree() {
     let bench = Bench::with_tasks(&["fix-11A"]);
     bench.write(
