@@ -400,13 +400,13 @@ fn a_worktree_reached_through_a_symlink_is_seen_in_use_and_kept() {
     assert_eq!(listed[0]["path"], path_str(&real));
     assert_eq!(
         listed[0]["sessions"][0]["sessionName"],
-        "busy-11A-implementation"
+        "busy-11A.implementation"
     );
     let run = bench.run(["worktree", "clean"]).ok();
     says(
         &run.stdout,
         format!(
-            "kept {}: in use by busy-11A-implementation (running)",
+            "kept {}: in use by busy-11A.implementation (running)",
             real.display()
         ),
     );
