@@ -59,6 +59,12 @@ pub enum Command {
     /// Record that an interactive agent waits or works (Claude Code's hooks; not for direct use)
     #[command(name = "__hook", hide = true)]
     Hook(HookArgs),
+    /// The tmux plugin's menu: dispatch, attach, stop, logs, resume (the plugin's key runs this)
+    #[command(after_help = MENU_HELP)]
+    Menu(MenuArgs),
+    /// Print the sessions by state (`● 2 ✗ 1`) from the books, for `#(…)` in a tmux status line
+    #[command(name = "status-line", after_help = STATUS_LINE_HELP)]
+    StatusLine(StatusLineArgs),
     /// Supervise one run (started by `dispatch`; not for direct use)
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
@@ -277,6 +283,93 @@ pub struct WorktreeCleanArgs {
     /// Also remove worktrees with uncommitted changes or commits on no other branch or remote, and delete those commits' task/ branch
     #[arg(long)]
     pub force: bool,
+}
+
+const MENU_HELP: &str = "\
+The plugin's key runs `menu --client #{client_name} --pane #{pane_id}`: the pane's
+directory picks the project, the menu is shown on the client, and each item
+either runs a tmux command or comes back here for the next page. Nothing is
+printed: messages go to the client's status line. With --print, the tmux
+commands are printed (one per line, in tmux's command syntax) instead.
+
+Examples:
+  scopecraft-tmux menu --print --pane %0          # the main menu for pane %0
+  scopecraft-tmux menu --print --pane %0 tasks    # the tasks to dispatch
+  scopecraft-tmux menu --print --pane %0 modes fix-login-05A";
+
+#[derive(Debug, Args)]
+pub struct MenuArgs {
+    /// The tmux client to show the menu on (the plugin passes #{client_name})
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// The pane the menu is for: its directory picks the project (the plugin passes #{pane_id})
+    #[arg(long, value_name = "ID")]
+    pub pane: Option<String>,
+    /// The plugin's folder: the version in its Cargo.toml is checked against this binary's
+    #[arg(long, value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+    /// Print the tmux commands instead of running them
+    #[arg(long)]
+    pub print: bool,
+    #[command(subcommand)]
+    pub page: Option<MenuPage>,
+}
+
+/// A page of the menu; none is the main menu.
+#[derive(Debug, Clone, Subcommand)]
+pub enum MenuPage {
+    /// The tasks to dispatch: a filtering popup on tmux 3.2 or later when the list is long, else pages of a menu
+    Tasks(PageArg),
+    /// The modes to dispatch a task in
+    Modes {
+        /// The task id
+        task: String,
+    },
+    /// The sessions whose windows can be switched to
+    Attach(PageArg),
+    /// The running sessions, to stop one
+    Stop(PageArg),
+    /// The sessions with a log, to follow one in a popup (a window before tmux 3.2)
+    Logs(PageArg),
+    /// The ended sessions with a recorded conversation, to resume one
+    Resume(PageArg),
+    /// The filtering picker of tasks, then modes (runs inside a popup)
+    Pick,
+    /// Run `scopecraft-tmux ARGS` and show how it went on the client
+    Run {
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PageArg {
+    /// Which page of a long list
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub page: usize,
+}
+
+const STATUS_LINE_HELP: &str = "\
+Counts every project's live sessions and the sessions that ended in the last
+24 hours: ● running, ◐ waiting, ✓ completed, ✗ failed, ■ stopped,
+⚠ interrupted; zeros are hidden. Reads only the books (no tmux call).
+
+The tmux plugin does not need this command on every refresh: the binary
+pushes the counts into tmux options when a state changes, and
+#{scopecraft_status} in status-right reads them. Use it for `#()`:
+  set -g status-right '#(scopecraft-tmux status-line) %H:%M'";
+
+#[derive(Debug, Args)]
+pub struct StatusLineArgs {
+    /// Set the tmux options the plugin's status line reads (@scopecraft_running, …,
+    /// @scopecraft_status) instead of printing: one tmux call
+    #[arg(long)]
+    pub push: bool,
 }
 
 #[derive(Debug, Args)]

@@ -179,12 +179,21 @@ fn variables(
     data
 }
 
+/// The required inputs of a mode that running `task` in it without
+/// `--data` or instructions would leave without a value (the menu greys
+/// such modes out).
+pub fn missing_inputs(task: &Task, mode: &str, inputs: &[mode::Input]) -> Vec<String> {
+    let data = variables(task, mode, None, &Map::new());
+    missing_in(inputs, &data)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
 /// A required input (`input:` key without `?`) must have a value: absent,
 /// `null` and `""` all count as missing.
-fn check_required_inputs(mode: &Mode, data: &Map<String, Value>) -> Result<()> {
-    let missing: Vec<&str> = mode
-        .spec
-        .inputs
+fn missing_in<'a>(inputs: &'a [mode::Input], data: &Map<String, Value>) -> Vec<&'a str> {
+    inputs
         .iter()
         .filter(|input| input.required)
         .filter(|input| {
@@ -192,7 +201,12 @@ fn check_required_inputs(mode: &Mode, data: &Map<String, Value>) -> Result<()> {
                 || data.get(&input.name) == Some(&Value::String(String::new()))
         })
         .map(|input| input.name.as_str())
-        .collect();
+        .collect()
+}
+
+/// Refuses a mode whose required inputs have no value.
+fn check_required_inputs(mode: &Mode, data: &Map<String, Value>) -> Result<()> {
+    let missing = missing_in(&mode.spec.inputs, data);
     if missing.is_empty() {
         return Ok(());
     }

@@ -2,13 +2,20 @@
 //! the same boot), and signalling them.
 
 use std::fs;
+use std::sync::OnceLock;
 
-/// The kernel's id for this boot, when the system has one (Linux).
+/// The kernel's id for this boot, when the system has one (Linux); read
+/// once per process (it cannot change while we run).
 pub fn boot_id() -> Option<String> {
-    fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .ok()
-        .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty())
+    static BOOT_ID: OnceLock<Option<String>> = OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .ok()
+                .map(|id| id.trim().to_string())
+                .filter(|id| !id.is_empty())
+        })
+        .clone()
 }
 
 /// When `pid` started, in clock ticks since boot (Linux `/proc/<pid>/stat`

@@ -2,11 +2,17 @@
 //! project's books, rendered with glyphs, and pushed into tmux options when
 //! a state changes so that a status refresh starts no process.
 
-use std::time::Duration;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
-use crate::books::{self, Record, Status};
+use crate::books::{self, Books, Status};
+use crate::procs;
+use crate::project;
 use crate::tmux::{self, Commands};
 
 /// Ended runs count in the summary for this long after they end.
@@ -33,40 +39,79 @@ pub const GLYPHS: [(Status, &str, &str); 6] = [
     (Status::Interrupted, "⚠", "@scopecraft_interrupted"),
 ];
 
+/// The few fields of a record the summary needs. Reading only these
+/// keeps `status-line` fast over thousands of records: the full record
+/// (with its catch-all for unknown fields) costs several times more to parse.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Glance {
+    session_name: String,
+    status: Status,
+    #[serde(default)]
+    last_updated: String,
+    #[serde(default)]
+    end_time: Option<String>,
+    /// Present in ours only: Scopecraft's own records say running forever,
+    /// so only ours count.
+    #[serde(default)]
+    exec_type: Option<IgnoredAny>,
+}
+
 impl Counts {
     /// Live sessions, and sessions that ended within [`RECENT`].
-    pub fn of<'a>(records: impl IntoIterator<Item = &'a Record>) -> Counts {
-        let mut counts = Counts::default();
-        // Scopecraft's own records say running forever: only ours count.
+    #[cfg(test)]
+    pub fn of<'a>(records: impl IntoIterator<Item = &'a books::Record>) -> Counts {
+        let mut tally = Tally::default();
         for record in records.into_iter().filter(|r| r.is_ours()) {
-            let counted = record.status.is_live()
-                || record
-                    .end_time
-                    .as_deref()
-                    .or(Some(record.last_updated.as_str()))
-                    .and_then(books::age)
-                    .is_some_and(|age| age <= RECENT);
-            if counted {
-                *counts.slot(record.status) += 1;
-            }
+            tally.add(&Glance {
+                session_name: record.session_name.clone(),
+                status: record.status,
+                last_updated: record.last_updated.clone(),
+                end_time: record.end_time.clone(),
+                exec_type: None,
+            });
         }
-        counts
+        tally.counts
     }
 
     /// Over every project under `SCOPECRAFT_HOME`; records that say running
-    /// are checked (and corrected) first.
+    /// are checked (and corrected) first. Unreadable files are passed over.
     pub fn all() -> Result<Counts> {
-        let mut records = Vec::new();
-        for books in books::all_projects()? {
-            for record in books.list_raw(false)? {
-                records.push(if record.status.is_live() {
-                    books.reconcile(record)?
-                } else {
-                    record
-                });
-            }
+        Ok(Tally::of(&books::all_projects()?)?.counts)
+    }
+
+    /// [`Counts::all`] through a small cache (`cache/status-line` under
+    /// `SCOPECRAFT_HOME`), for `status-line` run by a status bar every few
+    /// seconds. The cache holds while no session folder changed (every
+    /// record write is a rename, which changes the folder), every live
+    /// session's supervisor still runs, and no counted run has aged out.
+    pub fn cached() -> Result<Counts> {
+        let books = books::all_projects()?;
+        let folders: Vec<Folder> = books.iter().map(|b| Folder::of(b.dir())).collect();
+        let path = project::scopecraft_home()?
+            .join("cache")
+            .join("status-line");
+        if let Some(cache) = fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| Cache::parse(&text))
+            && cache.holds(&folders)
+        {
+            return Ok(cache.tally.counts);
         }
-        Ok(Counts::of(&records))
+        let tally = Tally::of(&books)?;
+        // A folder changed within the file system's timestamp granularity
+        // may change again without its time changing: do not trust it yet.
+        let settled = folders.iter().all(|folder| {
+            folder
+                .modified
+                .and_then(|m| SystemTime::now().duration_since(m).ok())
+                .is_some_and(|age| age > RACY)
+        });
+        if settled {
+            // A cache we cannot write only costs the next call a recount.
+            let _ = books::write_atomic(&path, Cache::render(&folders, &tally).as_bytes());
+        }
+        Ok(tally.counts)
     }
 
     fn slot(&mut self, status: Status) -> &mut usize {
@@ -118,9 +163,229 @@ impl Counts {
     }
 }
 
+/// A session folder and when it last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Folder {
+    path: PathBuf,
+    modified: Option<SystemTime>,
+}
+
+impl Folder {
+    fn of(path: &Path) -> Folder {
+        Folder {
+            path: path.to_path_buf(),
+            modified: fs::metadata(path).and_then(|m| m.modified()).ok(),
+        }
+    }
+
+    fn stamp(&self) -> u128 {
+        self.modified
+            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    }
+}
+
+/// A supervisor recorded for a live session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Supervisor {
+    pid: u32,
+    ticks: Option<u64>,
+    boot: Option<String>,
+}
+
+/// The counts, and what would make them stale.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tally {
+    counts: Counts,
+    /// The supervisors of the live sessions that have one.
+    live: Vec<Supervisor>,
+    /// When the first counted ended run leaves the summary (Unix seconds).
+    expires: Option<u64>,
+}
+
+impl Tally {
+    fn of(all_books: &[Books]) -> Result<Tally> {
+        let mut tally = Tally::default();
+        for books in all_books {
+            for path in books.record_files()? {
+                let Some(glance) = fs::read(&path)
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice::<Glance>(&bytes).ok())
+                    .filter(|glance| glance.exec_type.is_some())
+                else {
+                    continue;
+                };
+                if glance.status.is_live() {
+                    // Rare: read in full, and corrected when its supervisor is gone.
+                    if let Some(record) = books.read(&glance.session_name)? {
+                        tally.add(&Glance {
+                            session_name: record.session_name,
+                            status: record.status,
+                            last_updated: record.last_updated,
+                            end_time: record.end_time,
+                            exec_type: None,
+                        });
+                        if record.status.is_live()
+                            && let Some(pid) = record.supervisor_pid
+                        {
+                            tally.live.push(Supervisor {
+                                pid,
+                                ticks: record.supervisor_start_ticks,
+                                boot: record.boot_id,
+                            });
+                        }
+                    }
+                } else {
+                    tally.add(&glance);
+                }
+            }
+        }
+        Ok(tally)
+    }
+
+    fn add(&mut self, glance: &Glance) {
+        if glance.status.is_live() {
+            *self.counts.slot(glance.status) += 1;
+            return;
+        }
+        let ended = glance.end_time.as_deref().unwrap_or(&glance.last_updated);
+        let Ok(ended) = humantime::parse_rfc3339(ended) else {
+            return;
+        };
+        let leaves = ended + RECENT;
+        if leaves > SystemTime::now() {
+            *self.counts.slot(glance.status) += 1;
+            let leaves = leaves.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            self.expires = Some(self.expires.map_or(leaves, |e| e.min(leaves)));
+        }
+    }
+}
+
+/// The cached summary: the counts and the state they were taken from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cache {
+    folders: Vec<(u128, PathBuf)>,
+    tally: Tally,
+}
+
+const CACHE_HEADER: &str = "scopecraft-tmux status-line cache 1";
+
+/// Folder times closer to now than this are not trusted for the cache.
+const RACY: Duration = Duration::from_secs(2);
+
+impl Cache {
+    fn render(folders: &[Folder], tally: &Tally) -> String {
+        let c = &tally.counts;
+        let mut text = format!(
+            "{CACHE_HEADER}\ncounts {} {} {} {} {} {}\nexpires {}\n",
+            c.running,
+            c.waiting,
+            c.completed,
+            c.failed,
+            c.stopped,
+            c.interrupted,
+            tally.expires.map_or("-".to_string(), |e| e.to_string())
+        );
+        for supervisor in &tally.live {
+            text.push_str(&format!(
+                "live {} {} {}\n",
+                supervisor.pid,
+                supervisor.ticks.map_or("-".to_string(), |t| t.to_string()),
+                supervisor.boot.as_deref().unwrap_or("-")
+            ));
+        }
+        for folder in folders {
+            text.push_str(&format!(
+                "folder {} {}\n",
+                folder.stamp(),
+                folder.path.display()
+            ));
+        }
+        text
+    }
+
+    fn parse(text: &str) -> Option<Cache> {
+        let mut lines = text.lines();
+        if lines.next()? != CACHE_HEADER {
+            return None;
+        }
+        let mut cache = Cache {
+            folders: Vec::new(),
+            tally: Tally::default(),
+        };
+        for line in lines {
+            let (kind, rest) = line.split_once(' ')?;
+            match kind {
+                "counts" => {
+                    let n: Vec<usize> = rest
+                        .split(' ')
+                        .map(str::parse)
+                        .collect::<Result<_, _>>()
+                        .ok()?;
+                    let [running, waiting, completed, failed, stopped, interrupted] = n[..] else {
+                        return None;
+                    };
+                    cache.tally.counts = Counts {
+                        running,
+                        waiting,
+                        completed,
+                        failed,
+                        stopped,
+                        interrupted,
+                    };
+                }
+                "expires" => {
+                    cache.tally.expires = match rest {
+                        "-" => None,
+                        secs => Some(secs.parse().ok()?),
+                    };
+                }
+                "live" => {
+                    let mut fields = rest.split(' ');
+                    let pid = fields.next()?.parse().ok()?;
+                    let ticks = fields.next()?;
+                    let boot = fields.next()?;
+                    cache.tally.live.push(Supervisor {
+                        pid,
+                        ticks: (ticks != "-").then(|| ticks.parse()).transpose().ok()?,
+                        boot: (boot != "-").then(|| boot.to_string()),
+                    });
+                }
+                "folder" => {
+                    let (stamp, path) = rest.split_once(' ')?;
+                    cache
+                        .folders
+                        .push((stamp.parse().ok()?, PathBuf::from(path)));
+                }
+                _ => return None,
+            }
+        }
+        Some(cache)
+    }
+
+    /// Whether the counts still describe the books.
+    fn holds(&self, folders: &[Folder]) -> bool {
+        let same_folders = self.folders.len() == folders.len()
+            && self
+                .folders
+                .iter()
+                .zip(folders)
+                .all(|((stamp, path), folder)| *path == folder.path && *stamp == folder.stamp());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        same_folders
+            && self.tally.expires.is_none_or(|expires| now < expires)
+            && self.tally.live.iter().all(|supervisor| {
+                procs::is_alive(supervisor.pid, supervisor.ticks, supervisor.boot.as_deref())
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::books::Record;
 
     fn record(status: Status, ended_hours_ago: Option<u64>) -> Record {
         let mut record: Record = serde_json::from_value(serde_json::json!({
@@ -167,5 +432,72 @@ mod tests {
         assert!(argv.ends_with(
             "set-option -gF @scopecraft_status #{?@scopecraft-status-format,#{E:@scopecraft-status-format},● 1}"
         ));
+    }
+
+    fn cache_with(live: Vec<Supervisor>, expires: Option<u64>) -> (Vec<Folder>, Cache) {
+        let dir = std::env::temp_dir();
+        let folders = vec![Folder::of(&dir)];
+        let tally = Tally {
+            counts: Counts {
+                running: live.len(),
+                failed: 2,
+                ..Counts::default()
+            },
+            live,
+            expires,
+        };
+        let cache = Cache::parse(&Cache::render(&folders, &tally)).unwrap();
+        assert_eq!(cache.tally, tally, "read back as written");
+        (folders, cache)
+    }
+
+    fn in_an_hour() -> Option<u64> {
+        Some(
+            (SystemTime::now() + Duration::from_secs(3600))
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+    }
+
+    #[test]
+    fn the_cache_holds_while_nothing_changed() {
+        let me = std::process::id();
+        let alive = Supervisor {
+            pid: me,
+            ticks: procs::start_ticks(me),
+            boot: procs::boot_id(),
+        };
+        let (folders, cache) = cache_with(vec![alive], in_an_hour());
+        assert!(cache.holds(&folders));
+    }
+
+    #[test]
+    fn the_cache_fails_when_a_folder_changes_a_supervisor_dies_or_a_run_ages_out() {
+        let (folders, cache) = cache_with(Vec::new(), in_an_hour());
+        let mut touched = folders.clone();
+        touched[0].modified = touched[0].modified.map(|m| m + Duration::from_nanos(1));
+        assert!(!cache.holds(&touched), "a folder changed");
+        let mut more = folders;
+        more.push(Folder::of(Path::new("/")));
+        assert!(!cache.holds(&more), "a project appeared");
+
+        let dead = Supervisor {
+            pid: u32::MAX - 1,
+            ticks: None,
+            boot: None,
+        };
+        let (folders, cache) = cache_with(vec![dead], in_an_hour());
+        assert!(!cache.holds(&folders), "a supervisor is gone");
+
+        let (folders, cache) = cache_with(Vec::new(), Some(1));
+        assert!(!cache.holds(&folders), "a counted run aged out");
+    }
+
+    #[test]
+    fn a_foreign_or_torn_cache_is_not_read() {
+        assert!(Cache::parse("").is_none());
+        assert!(Cache::parse("something else\ncounts 1 2 3 4 5 6\n").is_none());
+        assert!(Cache::parse(&format!("{CACHE_HEADER}\ncounts 1 2\n")).is_none());
     }
 }

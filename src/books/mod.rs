@@ -144,22 +144,8 @@ impl Books {
 
     /// Every record as on disk; `warn` reports unreadable files on stderr.
     pub fn list_raw(&self, warn: bool) -> Result<Vec<Record>> {
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(err) => {
-                return Err(err).with_context(|| format!("reading {}", self.dir.display()));
-            }
-        };
         let mut records = Vec::new();
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if !name.ends_with(RECORD_SUFFIX) {
-                continue;
-            }
-            let path = entry.path();
+        for path in self.record_files()? {
             let parsed = fs::read(&path)
                 .map_err(anyhow::Error::from)
                 .and_then(|bytes| parse(&path, &bytes));
@@ -175,6 +161,29 @@ impl Books {
             }
         }
         Ok(records)
+    }
+
+    /// The paths of the record files in the folder, in no particular order.
+    pub fn record_files(&self) -> Result<Vec<PathBuf>> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => {
+                return Err(err).with_context(|| format!("reading {}", self.dir.display()));
+            }
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.ends_with(RECORD_SUFFIX))
+            {
+                files.push(entry.path());
+            }
+        }
+        Ok(files)
     }
 
     /// A record that says running while its supervisor is gone (killed,

@@ -5,9 +5,11 @@ mod dispatch;
 mod hook;
 mod list;
 mod logs;
+mod menu;
 mod modes;
 mod prompt;
 mod status;
+mod status_line;
 mod stop;
 mod supervise;
 mod tasks;
@@ -34,6 +36,11 @@ impl Globals {
     /// Whether `--project` was given.
     pub fn has_project_flag(&self) -> bool {
         self.project_dir.is_some()
+    }
+
+    /// The project: `--project`, else the one holding `dir`.
+    pub fn project_from(&self, dir: &Path) -> Result<Project> {
+        Project::discover(self.project_dir.as_deref().unwrap_or(dir))
     }
 
     /// The project, found from `--project` or the current directory.
@@ -89,6 +96,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => args.run(&ctx),
         Command::Worktree(command) => command.run(&ctx),
         Command::Hook(args) => args.run(&ctx),
+        Command::Menu(args) => args.run(&ctx),
+        Command::StatusLine(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),
     }
 }

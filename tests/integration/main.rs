@@ -9,4 +9,5 @@ mod support;
 mod dispatch;
 mod foundation;
 mod headless;
+mod plugin;
 mod worktree;

@@ -305,6 +305,44 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// Starts this bench's tmux server with a session `main` (120×40) whose
+    /// pane is in `dir`; the server (and so `run-shell`) gets the bench's
+    /// environment, the fake agent included.
+    pub fn start_server(&self, dir: &Path) {
+        let mut cmd = Command::new("tmux");
+        cmd.args([
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-c",
+        ])
+        .arg(dir);
+        self.isolate(&mut cmd);
+        for (key, value) in &self.extra_env {
+            cmd.env(key, value);
+        }
+        let run = Run::from(cmd.output().expect("starting tmux"));
+        assert_eq!(run.code, Some(0), "tmux new-session: {}", run.stderr);
+    }
+
+    /// A global tmux option of this bench's server; empty when unset.
+    pub fn option(&self, name: &str) -> String {
+        let run = self.tmux(["show-options", "-gqv", name]);
+        run.stdout
+            .strip_suffix('\n')
+            .unwrap_or(&run.stdout)
+            .to_string()
+    }
+}
+
 impl Drop for Bench {
     fn drop(&mut self) {
         let _ = self.tmux(["kill-server"]);
@@ -444,6 +482,21 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
             return value;
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Polls `check` every 25 ms until it returns `Some`, or gives `None`
+/// after `timeout` (for callers that explain the failure themselves).
+pub fn wait_for_or_none<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(25));
     }
 }

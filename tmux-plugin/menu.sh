@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The key's command (run-shell passes the client and the pane): the binary
+# shows the menu; when there is no binary, a menu offers to build it.
+CURRENT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PLUGIN_DIR="$(dirname "$CURRENT_DIR")"
+# shellcheck source=tmux-plugin/options.sh
+source "$CURRENT_DIR/options.sh"
+# shellcheck source=tmux-plugin/helpers.sh
+source "$CURRENT_DIR/helpers.sh"
+
+client="$1"
+pane="$2"
+if bin="$(find_binary)"; then
+  exec "$bin" menu --client "$client" --pane "$pane" --plugin-dir "$PLUGIN_DIR"
+fi
+
+build="new-window -n scopecraft-build -c $(tmux_quote "$(escape_format "$PLUGIN_DIR")")"
+build+=" -- bash $(tmux_quote "$CURRENT_DIR/build.sh")"
+tmux display-menu -c "$client" -t "$pane" -T "#[align=centre] scopecraft " -x C -y C -- \
+  "-scopecraft-tmux is not installed" "" "" \
+  "-(looked at @scopecraft-bin, PATH, the plugin's target/)" "" "" \
+  "" \
+  "Build it: cargo build --release --locked" b "$(escape_format "$build")"
