@@ -31,6 +31,8 @@ enum Row {
 pub struct Menu {
     title: String,
     rows: Vec<Row>,
+    /// Widest row text: tmux shows no menu wider than the terminal.
+    width: usize,
 }
 
 impl Menu {
@@ -38,7 +40,14 @@ impl Menu {
         Menu {
             title: title.to_string(),
             rows: Vec::new(),
+            width: MAX_LABEL,
         }
+    }
+
+    /// Keeps rows to `columns` characters (and never more than [`MAX_LABEL`]).
+    pub fn fit(&mut self, columns: usize) -> &mut Menu {
+        self.width = columns.clamp(10, MAX_LABEL);
+        self
     }
 
     /// Adds a choice running `command` (a tmux command as arguments).
@@ -94,7 +103,7 @@ impl Menu {
         for row in rows {
             match row {
                 Row::Item { name, key, command } => {
-                    let mut name = tmux::escape_format(&label(&name));
+                    let mut name = tmux::escape_format(&fitted(&name, self.width));
                     // A leading `-` would make the item a disabled one.
                     if name.starts_with('-') {
                         name.insert(0, ' ');
@@ -104,7 +113,10 @@ impl Menu {
                     argv.push(tmux::escape_format(&command_text(&command)));
                 }
                 Row::Note(text) => {
-                    argv.push(format!("-{}", tmux::escape_format(&label(&text))));
+                    argv.push(format!(
+                        "-{}",
+                        tmux::escape_format(&fitted(&text, self.width))
+                    ));
                     argv.push(String::new());
                     argv.push(String::new());
                 }
@@ -195,7 +207,11 @@ pub fn shell_line(program: &Path, args: &[String]) -> String {
 
 /// Text for one menu row: on one line, and long text cut with `…`.
 pub fn label(text: &str) -> String {
-    crate::output::truncate(one_line(text).trim_end(), MAX_LABEL)
+    fitted(text, MAX_LABEL)
+}
+
+fn fitted(text: &str, width: usize) -> String {
+    crate::output::truncate(one_line(text).trim_end(), width)
 }
 
 /// Control characters (newlines, escapes) become spaces.
@@ -284,6 +300,17 @@ mod tests {
             argv[2],
             "'/opt/my bin/scopecraft-tmux' --project '/p/it'\\''s ##1'"
         );
+    }
+
+    #[test]
+    fn rows_fit_a_narrow_client() {
+        let mut menu = Menu::new("t");
+        menu.item(&"x".repeat(60), "", vec!["y".into()])
+            .note(&"n".repeat(60));
+        menu.fit(30);
+        let argv = menu.command(None, None);
+        assert_eq!(argv[argv.len() - 6].chars().count(), 30);
+        assert_eq!(argv[argv.len() - 3].chars().count(), 31, "`-` and 30");
     }
 
     #[test]

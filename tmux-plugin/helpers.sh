@@ -1,5 +1,6 @@
 # Shared by the plugin's scripts: options, finding the binary, quoting.
-# shellcheck shell=bash
+# Sourced after options.sh (bin_option, bin_default) with PLUGIN_DIR set.
+# shellcheck shell=bash disable=SC2154
 
 # The value of a global option, or $2 when it is unset or empty.
 get_tmux_option() {

@@ -8,6 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=scripts/bench/lib.sh
 . "$here/lib.sh"
 runs="${1:-50}"
 records="${2:-1000}"
@@ -20,7 +21,7 @@ sleeper=
 cleanup() {
   tmux kill-server 2>/dev/null || true
   tmux -L outer kill-server 2>/dev/null || true
-  [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null || true
+  if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

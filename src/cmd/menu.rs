@@ -64,6 +64,7 @@ struct Context<'a> {
     exe: PathBuf,
     version: Option<(u32, u32)>,
     height: usize,
+    width: usize,
     /// The server's socket, to tell our records on this server from others'.
     socket: Option<PathBuf>,
     /// The pane's current directory.
@@ -116,7 +117,7 @@ impl<'a> Context<'a> {
         if let Some(client) = &args.client {
             display.extend(["-c", client]);
         }
-        display.push("#{version}\t#{client_height}");
+        display.push("#{version}\t#{client_height}\t#{client_width}");
         commands.add(display);
         commands.add(["display-message", "-p", SEPARATOR]);
         commands.add(["display-message", "-p", "#{socket_path}"]);
@@ -163,11 +164,14 @@ impl<'a> Context<'a> {
             .collect();
         let mut client = client.split('\t');
         let version = client.next().and_then(parse_version);
-        let height = client
-            .next()
-            .and_then(|h| h.parse().ok())
-            .filter(|&h: &usize| h > 0)
-            .unwrap_or(24);
+        let mut size = |default| {
+            client
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .unwrap_or(default)
+        };
+        let (height, width) = (size(24), size(80));
         let pane_path = (!path.is_empty()).then(|| PathBuf::from(path));
         let project = match &pane_path {
             Some(dir) => globals.project_from(dir).ok(),
@@ -179,6 +183,7 @@ impl<'a> Context<'a> {
             exe: std::env::current_exe().context("finding this program's path")?,
             version,
             height,
+            width,
             socket: (!socket.is_empty()).then(|| PathBuf::from(socket)),
             pane_path,
             project,
@@ -789,6 +794,9 @@ impl<'a> Context<'a> {
     }
 
     fn show(&self, menu: &Menu) -> Vec<String> {
+        // The border, the key column and some room.
+        let mut menu = menu.clone();
+        menu.fit(self.width.saturating_sub(12));
         menu.command(self.args.client.as_deref(), self.args.pane.as_deref())
     }
 

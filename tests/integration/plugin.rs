@@ -18,14 +18,12 @@ fn plugin_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Loads the plugin at `dir` as TPM does: `run-shell <dir>/scopecraft.tmux`.
+/// Loads the plugin at `dir` as a configuration line does:
+/// `run-shell '<dir>/scopecraft.tmux'` (quoted for sh, `#` doubled).
 fn load(bench: &Bench, dir: &Path) {
-    bench
-        .tmux([
-            "run-shell",
-            &dir.join("scopecraft.tmux").display().to_string(),
-        ])
-        .ok();
+    let path = dir.join("scopecraft.tmux").display().to_string();
+    let quoted = format!("'{}'", path.replace('\'', "'\\''")).replace('#', "##");
+    bench.tmux(["run-shell", &quoted]).ok();
 }
 
 /// The bench with its tmux server running (a pane in the project) and the
@@ -678,7 +676,13 @@ fn through_a_client_a_long_list_gets_the_filtering_popup() {
 #[test]
 fn through_a_client_a_missing_binary_is_offered_a_build_and_nothing_builds_at_load() {
     let bench = Bench::new();
-    let plugin = plugin_copy(&bench.dir.path().join("plugin"));
+    // A plugin folder whose name tmux and sh would misread unescaped.
+    let plugin = plugin_copy(
+        &bench
+            .dir
+            .path()
+            .join("it's #{host} #1 $(touch canary) plugin"),
+    );
     // A cargo that records its arguments and "builds" by copying the binary.
     let fake_bin = bench.dir.path().join("fake-bin");
     fs::create_dir_all(&fake_bin).unwrap();
@@ -717,8 +721,48 @@ fn through_a_client_a_missing_binary_is_offered_a_build_and_nothing_builds_at_lo
         format!("{}: build --release --locked", plugin.display())
     );
     client.keys(&["q"]);
+    // A menu opened while its window closes would close with it.
+    wait_for("the build window to close", WAIT, || {
+        (!bench
+            .windows()
+            .iter()
+            .any(|w| w.ends_with(":scopecraft-build")))
+        .then_some(())
+    });
     client.press_key();
     client.wait_for_screen("Dispatch task…");
+    for dir in [bench.dir.path(), &bench.project, &bench.home, &plugin] {
+        assert!(
+            !dir.join("canary").exists(),
+            "no shell read the folder's name"
+        );
+    }
+}
+
+#[test]
+fn through_a_client_a_binary_without_a_menu_is_offered_a_build() {
+    let bench = Bench::new();
+    let old = bench.dir.path().join("old-scopecraft-tmux");
+    fs::write(
+        &old,
+        "#!/bin/sh\necho \"error: unrecognized subcommand '$1'\" >&2\nexit 2\n",
+    )
+    .unwrap();
+    fs::set_permissions(&old, fs::Permissions::from_mode(0o755)).unwrap();
+    bench.start_server(&bench.project);
+    bench
+        .tmux([
+            "set-option",
+            "-g",
+            "@scopecraft-bin",
+            &old.display().to_string(),
+        ])
+        .ok();
+    load(&bench, &plugin_dir());
+    let client = Client::attach(&bench);
+    client.press_key();
+    client.wait_for_screen("the scopecraft-tmux found is older than the plugin");
+    client.wait_for_screen("Build it: cargo build --release --locked");
 }
 
 #[test]
