@@ -324,6 +324,9 @@ pub enum MenuPage {
     Modes {
         /// The task id
         task: String,
+        /// Which page of a long list
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        page: usize,
     },
     /// The sessions whose windows can be switched to
     Attach(PageArg),

@@ -191,7 +191,12 @@ fn cached_version(tmux: &Path, write_cache: bool) -> Result<String> {
 
 /// `tmux 3.3a` → (3, 3); `tmux 2.9` → (2, 9).
 fn parse_version(text: &str) -> Option<(u32, u32)> {
-    let number = text.split_whitespace().nth(1)?;
+    version_number(text.split_whitespace().nth(1)?)
+}
+
+/// `3.3a` (as `#{version}` gives it) → (3, 3); `next-3.4` → (3, 4).
+pub fn version_number(number: &str) -> Option<(u32, u32)> {
+    let number = number.trim();
     let number = number.strip_prefix("next-").unwrap_or(number);
     let mut parts = number.split('.');
     let major = parts.next()?.parse().ok()?;

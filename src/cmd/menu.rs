@@ -163,7 +163,7 @@ impl<'a> Context<'a> {
             })
             .collect();
         let mut client = client.split('\t');
-        let version = client.next().and_then(parse_version);
+        let version = client.next().and_then(tmux::version_number);
         let mut size = |default| {
             client
                 .next()
@@ -202,7 +202,7 @@ impl<'a> Context<'a> {
         match &self.args.page {
             None => self.main(),
             Some(MenuPage::Tasks(page)) => self.tasks(page.page),
-            Some(MenuPage::Modes { task }) => self.modes(task),
+            Some(MenuPage::Modes { task, page }) => self.modes(task, *page),
             Some(MenuPage::Attach(page)) => self.sessions(Action::Attach, page.page),
             Some(MenuPage::Stop(page)) => self.sessions(Action::Stop, page.page),
             Some(MenuPage::Logs(page)) => self.sessions(Action::Logs, page.page),
@@ -303,27 +303,11 @@ impl<'a> Context<'a> {
         let project = self.need_project()?;
         let tasks = dispatchable(project)?;
         if self.picker_for(tasks.len()) {
-            let mut popup = vec!["display-popup".to_string(), "-E".into()];
-            if let Some(client) = &self.args.client {
-                popup.extend(["-c".into(), client.clone()]);
-            }
-            popup.extend([
-                "-w".into(),
-                "80%".into(),
-                "-h".into(),
-                "80%".into(),
-                "-d".into(),
-                tmux::escape_format(&project.root.display().to_string()),
-                "-T".into(),
-                " Dispatch ".into(),
-                // The popup runs this with /bin/sh and expands nothing.
-                menu::shell_line(&self.exe, &self.page_args(&["pick"])),
-            ]);
+            let picker = menu::shell_line(&self.exe, &self.page_args(&["pick"]));
+            let popup = self.popup("80%", &project.root, " Dispatch ", picker);
             return self.finish(&[popup]);
         }
-        let per_page = self.per_page();
-        let pages = tasks.len().div_ceil(per_page).max(1);
-        let page = page.clamp(1, pages);
+        let (page, pages, shown) = self.paged(tasks.len(), page);
         let title = if pages > 1 {
             format!(" Dispatch: pick a task ({page}/{pages}) ")
         } else {
@@ -333,31 +317,27 @@ impl<'a> Context<'a> {
         if tasks.is_empty() {
             menu.note("no open tasks (done and archived ones are not listed)");
         }
-        for (n, task) in tasks
-            .iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .enumerate()
-        {
+        for (n, task) in tasks[shown].iter().enumerate() {
             menu.item(
                 &task_label(task),
                 ROW_KEYS.get(n).copied().unwrap_or(""),
                 self.back_here(&["modes", &task.id]),
             );
         }
-        self.page_links(&mut menu, "tasks", page, pages);
+        self.page_links(&mut menu, &["tasks"], page, pages);
         self.finish(&[self.show(&menu)])
     }
 
     /// The modes to run a task in; the default first.
-    fn modes(&self, task_id: &str) -> Result<()> {
+    fn modes(&self, task_id: &str, page: usize) -> Result<()> {
         let project = self.need_project()?;
         names::check_task_id(task_id)?;
         let task = task::resolve(project, task_id)?;
         let choices = self.mode_choices(project, &task)?;
+        let (page, pages, shown) = self.paged(choices.len(), page);
         let mut menu = Menu::new(&format!(" Dispatch {task_id}: pick a mode "));
         let mut keys = ROW_KEYS.iter();
-        for choice in &choices {
+        for choice in &choices[shown] {
             if choice.missing.is_empty() {
                 menu.item(
                     &choice.label(),
@@ -368,6 +348,7 @@ impl<'a> Context<'a> {
                 menu.note(&choice.label());
             }
         }
+        self.page_links(&mut menu, &["modes", task_id], page, pages);
         self.finish(&[self.show(&menu)])
     }
 
@@ -378,26 +359,19 @@ impl<'a> Context<'a> {
             .into_iter()
             .filter(|r| self.offers(action, r))
             .collect();
-        let per_page = self.per_page();
-        let pages = records.len().div_ceil(per_page).max(1);
-        let page = page.clamp(1, pages);
+        let (page, pages, shown) = self.paged(records.len(), page);
         let mut menu = Menu::new(&format!(" {} ", action.menu_name().trim_end_matches('…')));
         if records.is_empty() {
             menu.note(action.none());
         }
-        for (n, record) in records
-            .iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .enumerate()
-        {
+        for (n, record) in records[shown].iter().enumerate() {
             menu.item(
                 &session_label(record),
                 ROW_KEYS.get(n).copied().unwrap_or(""),
                 self.act(action, record),
             );
         }
-        self.page_links(&mut menu, action.page(), page, pages);
+        self.page_links(&mut menu, &[action.page()], page, pages);
         self.finish(&[self.show(&menu)])
     }
 
@@ -571,23 +545,7 @@ impl<'a> Context<'a> {
         };
         let title = format!(" {} ({}) ", record.task_id, record.mode_name());
         if self.popups() {
-            let mut popup = vec!["display-popup".to_string(), "-E".into()];
-            if let Some(client) = &self.args.client {
-                popup.extend(["-c".into(), client.clone()]);
-            }
-            popup.extend([
-                "-w".into(),
-                "90%".into(),
-                "-h".into(),
-                "80%".into(),
-                "-d".into(),
-                tmux::escape_format(&root.display().to_string()),
-                "-T".into(),
-                tmux::escape_format(&title),
-                // The popup runs this with /bin/sh and expands nothing.
-                line,
-            ]);
-            return popup;
+            return self.popup("90%", root, &title, line);
         }
         vec![
             "new-window".to_string(),
@@ -600,6 +558,28 @@ impl<'a> Context<'a> {
             "-c".into(),
             line,
         ]
+    }
+
+    /// A `display-popup` on the client, `width` wide, running the shell
+    /// command `line` (which the popup runs with /bin/sh and expands
+    /// nothing of) in `dir`.
+    fn popup(&self, width: &str, dir: &Path, title: &str, line: String) -> Vec<String> {
+        let mut popup = vec!["display-popup".to_string(), "-E".into()];
+        if let Some(client) = &self.args.client {
+            popup.extend(["-c".into(), client.clone()]);
+        }
+        popup.extend([
+            "-w".into(),
+            width.into(),
+            "-h".into(),
+            "80%".into(),
+            "-d".into(),
+            tmux::escape_format(&dir.display().to_string()),
+            "-T".into(),
+            tmux::escape_format(title),
+            line,
+        ]);
+        popup
     }
 
     /// The modes offered for `task`: the default first, then the rest.
@@ -708,27 +688,33 @@ impl<'a> Context<'a> {
         args
     }
 
-    /// Previous/next links of a paged list.
-    fn page_links(&self, menu: &mut Menu, page_name: &str, page: usize, pages: usize) {
+    /// Page `page` of a list of `len` rows: (the page, clamped; how many
+    /// pages; the rows it shows).
+    fn paged(&self, len: usize, page: usize) -> (usize, usize, std::ops::Range<usize>) {
+        let per_page = self.per_page();
+        let pages = len.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let start = (page - 1) * per_page;
+        (page, pages, start..(start + per_page).min(len))
+    }
+
+    /// Previous/next links of a paged list; `list` names its page.
+    fn page_links(&self, menu: &mut Menu, list: &[&str], page: usize, pages: usize) {
         if pages <= 1 {
             return;
         }
         menu.separator();
+        let link = |to: usize| {
+            let to = to.to_string();
+            let mut args = list.to_vec();
+            args.extend(["--page", &to]);
+            self.back_here(&args)
+        };
         if page < pages {
-            let next = (page + 1).to_string();
-            menu.item(
-                "Next page",
-                "n",
-                self.back_here(&[page_name, "--page", &next]),
-            );
+            menu.item("Next page", "n", link(page + 1));
         }
         if page > 1 {
-            let previous = (page - 1).to_string();
-            menu.item(
-                "Previous page",
-                "p",
-                self.back_here(&[page_name, "--page", &previous]),
-            );
+            menu.item("Previous page", "p", link(page - 1));
         }
     }
 
@@ -981,15 +967,6 @@ fn plugin_version(dir: &Path) -> Option<String> {
     )
 }
 
-/// `3.3a` → (3, 3); `next-3.4` → (3, 4).
-fn parse_version(text: &str) -> Option<(u32, u32)> {
-    let text = text.trim();
-    let text = text.strip_prefix("next-").unwrap_or(text);
-    let (major, rest) = text.split_once('.')?;
-    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
 fn first_line(text: &str) -> Option<String> {
     text.lines()
         .map(str::trim)
@@ -1000,14 +977,6 @@ fn first_line(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_tmux_versions() {
-        assert_eq!(parse_version("3.3a"), Some((3, 3)));
-        assert_eq!(parse_version("3.0"), Some((3, 0)));
-        assert_eq!(parse_version("next-3.5"), Some((3, 5)));
-        assert_eq!(parse_version("master"), None);
-    }
 
     #[test]
     fn reads_the_plugin_version_from_its_manifest() {
