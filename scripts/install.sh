@@ -21,8 +21,8 @@ need() {
 need cargo "install Rust from https://rustup.rs"
 need tmux "install tmux 3.0 or later (apt install tmux, brew install tmux)"
 
-echo "==> building and installing the binary"
-cargo install --path "$root" --locked --force --quiet
+echo "==> building and installing the binary (about a minute the first time)"
+cargo install --path "$root" --locked --force
 bin_dir="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 echo "    $bin_dir/scopecraft-tmux ($("$bin_dir/scopecraft-tmux" --version))"
 case ":$PATH:" in
@@ -50,4 +50,6 @@ if tmux list-sessions >/dev/null 2>&1; then
   tmux run-shell "$root/scopecraft.tmux"
   echo "    loaded into the running tmux server"
 fi
+echo "    for the summary in your status line, put #{scopecraft_status} in status-right"
+echo "    above that line (set -g status-right '#{scopecraft_status} | %H:%M')"
 echo "done: try \`scopecraft-tmux tasks\` in a Scopecraft project"

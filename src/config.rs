@@ -113,8 +113,20 @@ impl Config {
                 return Err(err).with_context(|| format!("reading {}", path.display()));
             }
         };
-        let mut config: Config = toml::from_str(&text)
-            .map_err(|err| bad_input(format!("{}: {}", path.display(), err.message())))?;
+        let mut config: Config = toml::from_str(&text).map_err(|err| {
+            // "line 2, column 8: invalid boolean…", and the line itself.
+            let at = err
+                .span()
+                .map(|span| {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    let column =
+                        span.start - text[..span.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                    let shown = text.lines().nth(line - 1).unwrap_or_default().trim();
+                    format!("line {line}, column {column} (`{shown}`): ")
+                })
+                .unwrap_or_default();
+            bad_input(format!("{}: {at}{}", path.display(), err.message()))
+        })?;
         config.source = Some(path);
         Ok(config)
     }

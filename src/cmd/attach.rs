@@ -15,7 +15,7 @@ impl Run for AttachArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let books = Books::for_project(&project)?;
-        let record = super::find_session(&books, &self.session)?;
+        let record = super::find_session(&project, &books, &self.session)?;
         let (Some(ExecType::Tmux), Some(place)) = (record.exec_type, &record.tmux) else {
             bail_input!(
                 "{} ({}) runs headless; there is no window to attach to. Follow it with: scopecraft-tmux logs {} --mode {} -f",

@@ -38,7 +38,7 @@ impl Run for DispatchArgs {
         let config = Config::load(&project)?;
         let plan = plan(self, &project, &config)?;
         if self.dry_run {
-            return print_dry_run(&plan, &project, &config);
+            return print_dry_run(plan, &project, &config);
         }
         execute(plan, &project, &config)
     }
@@ -113,9 +113,18 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
         ))
     })?;
     let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
-    let session_name = names::session_name(&input.task, &mode);
     let books = Books::for_project(project)?;
-    let previous = books.read(&session_name)?;
+    // The session is the task's, however the task was named (a subtask
+    // also by its id without the NN_ prefix): one key, one session.
+    let mut session_name = names::session_name(&input.task, &mode);
+    let mut previous = books.read(&session_name)?;
+    if previous.is_none()
+        && let Ok(task) = crate::task::resolve(project, &input.task)
+        && task.id != input.task
+    {
+        session_name = names::session_name(&task.id, &mode);
+        previous = books.read(&session_name)?;
+    }
 
     // The prompt: composed afresh, or for --continue the new instructions.
     let (prompt, task_id, parent_id, env_id, allowed, disallowed, conversation) = if args.resume {
@@ -482,11 +491,16 @@ fn check_prompt(prompt: &str, on_stdin: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_dry_run(plan: &Plan, project: &Project, config: &Config) -> Result<()> {
+fn print_dry_run(mut plan: Plan, project: &Project, config: &Config) -> Result<()> {
     let target = match &plan.worktree_env {
         Some(env_id) => Some(worktree::plan(project, config, env_id)?),
         None => None,
     };
+    // The commands shown start where the real ones would: in the worktree.
+    if let Some(target) = &target {
+        plan.record.workdir = Some(target.workdir.clone());
+    }
+    let plan = &plan;
     let mut out = output::stdout();
     let record = &plan.record;
     writeln!(out, "dry run: nothing is started or written")?;

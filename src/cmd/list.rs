@@ -11,14 +11,14 @@ use crate::output::{self, pad};
 
 impl Run for ListArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
-        let books_list = if self.all {
-            books::all_projects()?
+        let (books_list, every_project) = if self.all {
+            (books::all_projects()?, true)
         } else {
             match globals.project() {
-                Ok(project) => vec![Books::for_project(&project)?],
+                Ok(project) => (vec![Books::for_project(&project)?], false),
                 // Run outside any project (not with --project): every
                 // project's sessions.
-                Err(_) if !globals.has_project_flag() => books::all_projects()?,
+                Err(_) if !globals.has_project_flag() => (books::all_projects()?, true),
                 Err(err) => return Err(err),
             }
         };
@@ -30,7 +30,7 @@ impl Run for ListArgs {
         if self.json {
             return output::json(&records);
         }
-        print_table(&records, self.all)
+        print_table(&records, every_project)
     }
 }
 

@@ -29,7 +29,7 @@ impl Run for LogsArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let books = Books::for_project(&project)?;
-        let record = super::find_session(&books, &self.session)?;
+        let record = super::find_session(&project, &books, &self.session)?;
         let path = match &record.log_file {
             p if p.as_os_str().is_empty() => books.log_path(&record.session_name),
             // Scopecraft's own records name the log relative to the project.
@@ -61,6 +61,13 @@ impl Run for LogsArgs {
         }
 
         let ended = if self.follow {
+            if is_live(&record) && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                eprintln!(
+                    "── following {} ({}) until it ends; Ctrl-C stops following",
+                    record.task_id,
+                    record.mode_name()
+                );
+            }
             follow(&books, record, &mut log, sink.as_mut(), &mut out, terminal)?
         } else {
             if captured.is_none() {

@@ -102,46 +102,69 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The sessions of a task: the one in `--mode`, or all of its modes.
-pub fn find_sessions(books: &Books, args: &SessionArgs) -> Result<Vec<Record>> {
+/// The sessions of a task: the one in `--mode`, or all of its modes. The
+/// task is named as for `prompt`: a subtask also by its id without the
+/// `NN_` prefix. An id that names no task and no session is an unknown task.
+pub fn find_sessions(project: &Project, books: &Books, args: &SessionArgs) -> Result<Vec<Record>> {
     names::check_task_id(&args.task)?;
     if let Some(mode) = &args.mode {
         names::check_mode_name(mode)?;
-        return match books.read(&names::session_name(&args.task, mode))? {
-            Some(record) if record.task_id == args.task && record.mode.as_deref() == Some(mode) => {
-                Ok(vec![record])
-            }
-            _ => bail_input!(
-                "no session of task {} in mode {mode}; start one with: scopecraft-tmux dispatch {} --mode {mode}",
-                args.task,
-                args.task
-            ),
-        };
+    }
+    // Sessions of a task that has since been removed are still found by
+    // the id they were recorded under.
+    let found = sessions_of(books, &args.task, args.mode.as_deref())?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let task = crate::task::resolve(project, &args.task)?;
+    let found = if task.id == args.task {
+        Vec::new()
+    } else {
+        sessions_of(books, &task.id, args.mode.as_deref())?
+    };
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    match &args.mode {
+        Some(mode) => bail_input!(
+            "no session of task {} in mode {mode}; start one with: scopecraft-tmux dispatch {} --mode {mode}",
+            task.id,
+            task.id
+        ),
+        None => bail_input!(
+            "no session of task {}; start one with: scopecraft-tmux dispatch {}",
+            task.id,
+            task.id
+        ),
+    }
+}
+
+/// The records of task `id` (in `mode`), ours first: Scopecraft's own
+/// records of the task (never updated once written) only stand in when we
+/// have none.
+fn sessions_of(books: &Books, id: &str, mode: Option<&str>) -> Result<Vec<Record>> {
+    if let Some(mode) = mode {
+        return Ok(books
+            .read(&names::session_name(id, mode))?
+            .filter(|record| record.task_id == id && record.mode.as_deref() == Some(mode))
+            .into_iter()
+            .collect());
     }
     let mut records: Vec<Record> = books
         .list()?
         .into_iter()
-        .filter(|record| record.task_id == args.task)
+        .filter(|record| record.task_id == id)
         .collect();
-    // Scopecraft's own records of the task (never updated once written)
-    // only stand in when we have none.
     if records.iter().any(Record::is_ours) {
         records.retain(Record::is_ours);
-    }
-    if records.is_empty() {
-        bail_input!(
-            "no session of task {}; start one with: scopecraft-tmux dispatch {}",
-            args.task,
-            args.task
-        );
     }
     Ok(records)
 }
 
 /// One session of a task: the only one, or the only live one; several
 /// need `--mode`.
-pub fn find_session(books: &Books, args: &SessionArgs) -> Result<Record> {
-    let mut records = find_sessions(books, args)?;
+pub fn find_session(project: &Project, books: &Books, args: &SessionArgs) -> Result<Record> {
+    let mut records = find_sessions(project, books, args)?;
     if records.len() == 1 {
         return Ok(records.remove(0));
     }

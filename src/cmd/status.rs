@@ -13,7 +13,7 @@ impl Run for StatusArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let books = Books::for_project(&project)?;
-        let records = super::find_sessions(&books, &self.session)?;
+        let records = super::find_sessions(&project, &books, &self.session)?;
         if self.json {
             return match (&self.session.mode, records.as_slice()) {
                 (Some(_), [one]) => output::json(one),

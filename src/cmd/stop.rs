@@ -24,7 +24,7 @@ impl Run for SessionArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let books = Books::for_project(&project)?;
-        let record = super::find_session(&books, self)?;
+        let record = super::find_session(&project, &books, self)?;
         if !record.is_ours() {
             bail_input!(
                 "{} was not started by scopecraft-tmux (a Scopecraft record); there is nothing here to stop",

@@ -334,9 +334,14 @@ impl Run for WorktreeCleanArgs {
                     )?;
                     write_some(&mut out, &unique)?;
                 }
+                let advice = if changes.is_empty() {
+                    "merge or push the branch"
+                } else {
+                    "commit the changes, then merge or push the branch"
+                };
                 writeln!(
                     out,
-                    "  commit them and merge or push the branch, or remove it anyway: scopecraft-tmux worktree clean {env_id} --force"
+                    "  {advice}, or remove it anyway: scopecraft-tmux worktree clean {env_id} --force"
                 )?;
                 kept_for_work += 1;
                 continue;

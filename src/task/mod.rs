@@ -262,7 +262,29 @@ fn folder_alias(task: &Task) -> Option<&str> {
 fn is_near(candidate: &str, wanted: &str) -> bool {
     let candidate = candidate.to_ascii_lowercase();
     let wanted = wanted.to_ascii_lowercase();
-    candidate.contains(&wanted) || (wanted.len() >= 6 && wanted.contains(&candidate))
+    candidate.contains(&wanted)
+        || (wanted.len() >= 6 && wanted.contains(&candidate))
+        || edit_distance(strip_sequence(&candidate), strip_sequence(&wanted)) <= 2
+}
+
+/// Levenshtein distance, for "did you mean" (ids are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(current)
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
 }
 
 /// `🟡 To Do` → `todo`, `In Progress` → `in_progress`, `🐞 Bug` → `bug`.
@@ -303,6 +325,14 @@ mod tests {
         assert_eq!(strip_sequence("02_cli-update"), "cli-update");
         assert_eq!(strip_sequence("cli-update"), "cli-update");
         assert_eq!(strip_sequence("2_x"), "2_x");
+    }
+
+    #[test]
+    fn typos_are_near() {
+        assert!(is_near("01_child-11B", "chld-11B"));
+        assert!(is_near("refresh-11A", "refesh-11A"));
+        assert!(!is_near("refresh-11A", "totally-else"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

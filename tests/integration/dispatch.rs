@@ -640,7 +640,12 @@ fn attach_explains_what_cannot_be_attached() {
     bench.run(["stop", "head-11A"]).ok();
     bench
         .run(["attach", "nothing-11A"])
-        .bad_input("no session of task nothing-11A");
+        .bad_input("no task \"nothing-11A\"");
+    // A task that exists but never ran: say how to start it.
+    bench.task("never-11A", "Not yet.");
+    bench
+        .run(["attach", "never-11A"])
+        .bad_input("no session of task never-11A; start one with");
 }
 
 /// Claude Code runs its hooks' commands with a shell; run them the same way.
@@ -1060,4 +1065,34 @@ fn after_the_run_the_pane_closes_on_kill_like_any_program() {
     wait_for("the pane to close", Duration::from_secs(5), || {
         bench.windows().is_empty().then_some(())
     });
+}
+
+#[test]
+fn a_subtask_named_without_its_prefix_is_the_same_session() {
+    let bench = Bench::with_tasks(&[]);
+    bench.write(
+        ".tasks/current/parent-11A/_overview.md",
+        "# Parent\n\n---\ntype: feature\nstatus: todo\narea: cli\n---\n\n## Instruction\nAll of it.\n",
+    );
+    bench.write(
+        ".tasks/current/parent-11A/01_child-11B.task.md",
+        "# Child\n\n---\ntype: feature\nstatus: todo\narea: cli\n---\n\n## Instruction\nA part.\n",
+    );
+    bench.agent_behaviour("01_child-11B", "sleep=60\n");
+    bench.run(["dispatch", "01_child-11B"]).ok();
+    bench.wait_for_status("01_child-11B", "implementation", "running");
+    let again = bench.run(["dispatch", "child-11B"]).ok();
+    assert!(again.stdout.contains("already running"), "{}", again.stdout);
+    assert_eq!(bench.windows().len(), 1);
+    let status = bench.run(["status", "child-11B", "--json"]).ok().json();
+    assert_eq!(status[0]["taskId"], "01_child-11B");
+    bench.run(["stop", "child-11B"]).ok();
+    assert_eq!(
+        bench.record("01_child-11B", "implementation")["status"],
+        "stopped"
+    );
+    // A task that does not exist is said so, with a suggestion.
+    bench
+        .run(["status", "chld-11B"])
+        .bad_input("did you mean 01_child-11B?");
 }
