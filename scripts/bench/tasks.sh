@@ -19,6 +19,6 @@ noop=$(median_ms "$runs" /bin/true)
 tasks=$(median_ms "$runs" "$bin" tasks)
 json=$(median_ms "$runs" "$bin" tasks --json)
 echo "tasks over $count tasks, median of $runs runs:"
-echo "  /bin/true            ${noop} ms"
+echo "  /bin/true              ${noop} ms"
 echo "  scopecraft-tmux tasks  ${tasks} ms  ($(ratio "$tasks" "$noop")x the no-op)"
-echo "  tasks --json         ${json} ms  ($(ratio "$json" "$noop")x the no-op)"
+echo "  tasks --json           ${json} ms  ($(ratio "$json" "$noop")x the no-op)"
