@@ -206,7 +206,9 @@ fn resolve_mount(config: &Config, mount: &str, project_root: &Path) -> Result<St
         };
         home.join(below_home).display().to_string()
     } else if source == "." || source.starts_with("./") || source.starts_with("../") {
-        normalize(&project_root.join(source)).display().to_string()
+        crate::project::normalise(&project_root.join(source))
+            .display()
+            .to_string()
     } else {
         // Absolute paths as they are; anything else is a named volume.
         source.to_string()
@@ -219,22 +221,6 @@ fn resolve_mount(config: &Config, mount: &str, project_root: &Path) -> Result<St
         );
     }
     Ok(format!("{source}:{rest}"))
-}
-
-/// `/a/b/./c/../d` as `/a/b/d`, without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn check_env(config: &Config, var: &str) -> Result<()> {

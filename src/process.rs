@@ -99,28 +99,18 @@ impl Cmd {
     }
 
     /// Runs to completion capturing stdout and stderr, whatever the status.
-    pub fn output_unchecked(mut self) -> Result<Output> {
+    pub fn output_unchecked(self) -> Result<Output> {
         if let Some(limit) = self.timeout {
             return self.output_within(limit);
         }
-        let display = self.to_string();
-        self.command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let child = self
-            .command
-            .spawn()
-            .map_err(|err| spawn_error(&self.program, &display, err))?;
+        let (child, display) = self.spawn_captured()?;
         child
             .wait_with_output()
             .with_context(|| format!("waiting for `{display}`"))
     }
 
-    /// Like [`Cmd::output_unchecked`], but gives up after `limit`: the
-    /// program is killed and an error says it did not answer in time. A
-    /// watchdog thread does the killing, so an answer is seen at once.
-    pub fn output_within(mut self, limit: Duration) -> Result<Output> {
+    /// Starts the program with stdin closed and stdout and stderr piped.
+    fn spawn_captured(mut self) -> Result<(Child, String)> {
         let display = self.to_string();
         self.command
             .stdin(Stdio::null())
@@ -130,6 +120,14 @@ impl Cmd {
             .command
             .spawn()
             .map_err(|err| spawn_error(&self.program, &display, err))?;
+        Ok((child, display))
+    }
+
+    /// Like [`Cmd::output_unchecked`], but gives up after `limit`: the
+    /// program is killed and an error says it did not answer in time. A
+    /// watchdog thread does the killing, so an answer is seen at once.
+    pub fn output_within(self, limit: Duration) -> Result<Output> {
+        let (child, display) = self.spawn_captured()?;
         let pid = child.id();
         let finished = Arc::new((Mutex::new(false), Condvar::new()));
         let timed_out = Arc::new(AtomicBool::new(false));

@@ -76,6 +76,23 @@ impl Project {
     }
 }
 
+/// `a/./b/../c` as `a/c`, without touching the disk (so through a symlink
+/// `..` means the folder above in the path, not the link target's).
+pub fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// `SCOPECRAFT_HOME`, else `~/.scopecraft`.
 pub fn scopecraft_home() -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("SCOPECRAFT_HOME").filter(|v| !v.is_empty()) {

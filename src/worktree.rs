@@ -7,7 +7,7 @@
 //! reached only through [`crate::git`].
 
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -422,23 +422,8 @@ fn folder_for(checkout: &Path, config: &Config) -> Result<PathBuf> {
                 .join(format!("{name}.worktrees"))
         }
     };
-    let folder = normalise(&folder);
+    let folder = crate::project::normalise(&folder);
     Ok(canonical(&folder))
-}
-
-/// `a/./b/../c` → `a/c`, without touching the disk.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// `path` with its symlinks resolved, or as it is when it does not exist.

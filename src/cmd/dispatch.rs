@@ -680,34 +680,38 @@ fn workdir(plan: &Plan) -> String {
 /// `new-window` in our session; with several arguments tmux runs the
 /// command directly, without a shell.
 fn new_window_commands(plan: &Plan, supervise: &[String]) -> Commands {
-    let mut command = vec![
-        "new-window".to_string(),
-        "-d".into(),
-        "-t".into(),
-        format!("={}:", plan.session),
-        "-n".into(),
-        window_name(plan),
-        "-c".into(),
-        workdir(plan),
-        "-P".into(),
-        "-F".into(),
-        PLACE_FORMAT.into(),
-        "--".into(),
-    ];
-    command.extend(supervise.iter().cloned());
-    let mut commands = Commands::new();
-    commands.add(command);
-    commands
+    creating_window(
+        plan,
+        [
+            "new-window".into(),
+            "-d".into(),
+            "-t".into(),
+            format!("={}:", plan.session),
+        ],
+        supervise,
+    )
 }
 
 /// `new-session` with our window as its first window (starting the server
 /// when none runs).
 fn new_session_commands(plan: &Plan, supervise: &[String]) -> Commands {
-    let mut command = vec![
-        "new-session".to_string(),
-        "-d".into(),
-        "-s".into(),
-        plan.session.clone(),
+    creating_window(
+        plan,
+        [
+            "new-session".into(),
+            "-d".into(),
+            "-s".into(),
+            plan.session.clone(),
+        ],
+        supervise,
+    )
+}
+
+/// `command` (new-window or new-session) making our window: its name, its
+/// folder, printing its ids, running the supervisor.
+fn creating_window(plan: &Plan, command: [String; 4], supervise: &[String]) -> Commands {
+    let mut argv = Vec::from(command);
+    argv.extend([
         "-n".into(),
         window_name(plan),
         "-c".into(),
@@ -716,10 +720,10 @@ fn new_session_commands(plan: &Plan, supervise: &[String]) -> Commands {
         "-F".into(),
         PLACE_FORMAT.into(),
         "--".into(),
-    ];
-    command.extend(supervise.iter().cloned());
+    ]);
+    argv.extend(supervise.iter().cloned());
     let mut commands = Commands::new();
-    commands.add(command);
+    commands.add(argv);
     commands
 }
 
