@@ -374,7 +374,7 @@ fn continue_resumes_the_conversation_after_each_kind_of_end_across_exec_types() 
             .then_some(record)
     });
     kill(fourth["supervisorPid"].as_u64().unwrap(), 9);
-    kill(fourth["pid"].as_u64().unwrap(), 9);
+    kill(fourth["pid"].as_u64().unwrap(), -9);
     wait_runs(4, "interrupted");
 
     // 5. after an interruption, headless again: completes.
@@ -559,7 +559,7 @@ fn logs_follow_exits_with_the_runs_status() {
     });
     let following = Following::start(&bench, "gone-11D");
     kill(record["supervisorPid"].as_u64().unwrap(), 9);
-    kill(record["pid"].as_u64().unwrap(), 9);
+    kill(record["pid"].as_u64().unwrap(), -9);
     let (code, output) = following.end();
     assert_eq!(code, 4, "{output}");
     assert!(output.ends_with("interrupted\n"), "{output}");

@@ -345,7 +345,42 @@ impl Bench {
 
 impl Drop for Bench {
     fn drop(&mut self) {
+        self.end_live_sessions();
         let _ = self.tmux(["kill-server"]);
+    }
+}
+
+impl Bench {
+    /// Ends what a test left running: headless supervisors and their agents
+    /// are not tied to the tmux server, so killing it does not end them.
+    fn end_live_sessions(&self) {
+        let Ok(projects) = fs::read_dir(self.scopecraft_home.join("projects")) else {
+            return;
+        };
+        for project in projects.flatten() {
+            let Ok(records) = fs::read_dir(project.path().join("sessions")) else {
+                continue;
+            };
+            for record in records.flatten() {
+                let Ok(text) = fs::read_to_string(record.path()) else {
+                    continue;
+                };
+                let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                if !matches!(value["status"].as_str(), Some("running" | "waiting")) {
+                    continue;
+                }
+                for (field, group) in [("pid", true), ("supervisorPid", false)] {
+                    if let Some(pid) = value[field].as_i64().and_then(|p| i32::try_from(p).ok())
+                        && pid > 1
+                    {
+                        // SAFETY: kill(2); a negative pid is the agent's group.
+                        unsafe { libc::kill(if group { -pid } else { pid }, libc::SIGKILL) };
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -453,13 +488,13 @@ pub fn git_unchecked(dir: &Path, args: &[&str]) -> Run {
     Run::from(cmd.output().expect("running git"))
 }
 
-/// Sends `signal` to `pid` (through kill(1): the tests have no libc).
+/// Sends `signal` to `pid`; a negative `signal` sends its opposite to the
+/// process group `pid` leads.
 pub fn kill(pid: u64, signal: i32) {
-    Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
+    let Ok(pid) = i32::try_from(pid) else { return };
+    let target = if signal < 0 { -pid } else { pid };
+    // SAFETY: kill(2).
+    unsafe { libc::kill(target, signal.abs()) };
 }
 
 /// Whether `pid` is gone (or a zombie nobody has reaped yet).
