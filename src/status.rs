@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 use crate::books::{self, Books, Status};
 use crate::procs;
 use crate::project;
-use crate::tmux::{self, Commands};
+use crate::tmux::{self, Commands, Tmux};
 
 /// Ended runs count in the summary for this long after they end.
 pub const RECENT: Duration = Duration::from_secs(24 * 60 * 60);
@@ -380,6 +380,33 @@ impl Cache {
                 procs::is_alive(supervisor.pid, supervisor.ticks, supervisor.boot.as_deref())
             })
     }
+}
+
+/// Tells tmux a session's state changed: the window's `@scopecraft-state`
+/// (when the window is still there), the counts, and a message for the
+/// user when there is one. One tmux call.
+pub fn publish(
+    tmux: &Tmux,
+    pane: Option<&str>,
+    state: Status,
+    message: Option<&str>,
+) -> Result<()> {
+    let mut commands = Commands::new();
+    if let Some(pane) = pane {
+        commands.add([
+            "set-option",
+            "-w",
+            "-t",
+            pane,
+            "@scopecraft-state",
+            state.as_str(),
+        ]);
+    }
+    Counts::all()?.push(&mut commands);
+    if let Some(message) = message {
+        commands.add(["display-message", &tmux::escape_format(message)]);
+    }
+    tmux.run(&commands).map(drop)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use crate::books::{self, Books, ExecType, Record, Status};
 use crate::docker;
 use crate::process;
 use crate::procs;
-use crate::status::Counts;
+use crate::status::{self, Counts};
 use crate::stream;
 use crate::tmux::{self, Commands, Tmux};
 
@@ -593,22 +593,12 @@ fn publish_end(record: &Record, tmux: Option<&Tmux>, window_gone: bool) {
         }
         None => return,
     };
-    let mut commands = Commands::new();
-    if !window_gone && let Some(pane) = record.tmux.as_ref().and_then(|p| p.pane_id.as_deref()) {
-        commands.add([
-            "set-option",
-            "-w",
-            "-t",
-            pane,
-            "@scopecraft-state",
-            record.status.as_str(),
-        ]);
-    }
-    if let Ok(counts) = Counts::all() {
-        counts.push(&mut commands);
-    }
-    commands.add(["display-message", &tmux::escape_format(&notice(record))]);
-    let _ = tmux.run(&commands);
+    let pane = record
+        .tmux
+        .as_ref()
+        .and_then(|p| p.pane_id.as_deref())
+        .filter(|_| !window_gone);
+    let _ = status::publish(tmux, pane, record.status, Some(&notice(record)));
 }
 
 /// "scopecraft: fix-05A (implementation) completed, exit 0".

@@ -7,8 +7,8 @@ use anyhow::Result;
 use super::{Globals, Run};
 use crate::books::{self, Status};
 use crate::cli::HookArgs;
-use crate::status::Counts;
-use crate::tmux::{Commands, Tmux};
+use crate::status;
+use crate::tmux::Tmux;
 
 impl Run for HookArgs {
     fn run(&self, _globals: &Globals) -> Result<()> {
@@ -36,19 +36,12 @@ impl Run for HookArgs {
         let Some(place) = &record.tmux else {
             return Ok(());
         };
-        let mut commands = Commands::new();
-        if let Some(pane) = &place.pane_id {
-            commands.add([
-                "set-option",
-                "-w",
-                "-t",
-                pane,
-                "@scopecraft-state",
-                state.as_str(),
-            ]);
-        }
-        Counts::all()?.push(&mut commands);
-        Tmux::at(place.socket.as_deref()).run(&commands)?;
+        status::publish(
+            &Tmux::at(place.socket.as_deref()),
+            place.pane_id.as_deref(),
+            state,
+            None,
+        )?;
         Ok(())
     }
 }
