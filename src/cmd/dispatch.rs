@@ -114,11 +114,21 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
     })?;
     let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
     let books = Books::for_project(project)?;
-    // The session is the task's, however the task was named (a subtask
-    // also by its id without the NN_ prefix): one key, one session.
-    let mut session_name = names::session_name(&input.task, &mode);
+    // A new prompt is composed first: that resolves the task, whose own id
+    // names the session however the task was named (a subtask also by its
+    // id without the NN_ prefix): one key, one session.
+    let composed = if args.resume {
+        None
+    } else {
+        Some(super::compose_request(project, input)?)
+    };
+    let mut session_name =
+        names::session_name(composed.as_ref().map_or(&input.task, |c| &c.task.id), &mode);
     let mut previous = books.read(&session_name)?;
+    // --continue names a session by the id it was recorded under, or else
+    // by its task's own id.
     if previous.is_none()
+        && composed.is_none()
         && let Ok(task) = crate::task::resolve(project, &input.task)
         && task.id != input.task
     {
@@ -180,7 +190,7 @@ fn plan(args: &DispatchArgs, project: &Project, config: &Config) -> Result<Plan>
             Conversation::Resume(id),
         )
     } else {
-        let composed = super::compose_request(project, input)?;
+        let composed = composed.context("a composed prompt")?;
         let env_id = composed.task.environment_id().to_string();
         (
             Some(composed.prompt),
