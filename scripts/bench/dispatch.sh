@@ -6,14 +6,11 @@
 #   scripts/bench/dispatch.sh [RUNS]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
 . "$here/lib.sh"
 runs="${1:-30}"
 bin="$(bench_binary)"
-work="$(mktemp -d)"
-export TMUX_TMPDIR="$work/tmux" HOME="$work/home" SCOPECRAFT_HOME="$work/scopecraft"
-unset TMUX
-mkdir -p "$TMUX_TMPDIR" "$HOME" "$work/project/.tasks/current" "$work/project/.tasks/.modes/implementation" "$work/bin"
+bench_world
+mkdir -p "$work/project/.tasks/current" "$work/project/.tasks/.modes/implementation" "$work/bin"
 trap 'tmux kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # An agent that ends at once, and a tmux that counts its callers.
@@ -27,7 +24,6 @@ WRAP
 chmod +x "$work/agent" "$work/bin/tmux"
 export SCOPECRAFT_AGENT="$work/agent"
 printf -- '---\ninput:\n  taskId: string\n---\nImplement {taskId}.\n' > "$work/project/.tasks/.modes/implementation/base.md"
-printf 'default-mode = "implementation"\n[tmux]\nkeep-pane = false\n' > "$work/project/.tasks/.config.toml" 2>/dev/null || true
 mkdir -p "$work/project/.tasks/.config"
 printf 'default-mode = "implementation"\n[tmux]\nkeep-pane = false\n' > "$work/project/.tasks/.config/scopecraft-tmux.toml"
 for ((i = 0; i < runs + 3; i++)); do
@@ -42,12 +38,10 @@ tmux new-session -d -s baseline
 "$bin" dispatch "bench-$((runs + 1))-11A" >/dev/null
 PATH="$work/bin:$PATH" "$bin" dispatch "bench-$((runs + 2))-11A" >/dev/null
 
-samples=()
-for ((i = 0; i < runs; i++)); do
+dispatch_ms=$(for ((i = 0; i < runs; i++)); do
   start=$(date +%s%N); "$bin" dispatch "bench-$i-11A" >/dev/null; end=$(date +%s%N)
-  samples+=($((end - start)))
-done
-dispatch_ms=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m/1e6}')
+  echo $((end - start))
+done | median_of)
 bare_ms=$(median_ms "$runs" tmux new-window -d -t baseline: sleep 1)
 
 # Client calls of one more dispatch, split by caller (dispatch vs supervisor).
@@ -65,12 +59,17 @@ echo "  scopecraft-tmux dispatch    ${dispatch_ms} ms  ($(ratio "$dispatch_ms" "
 echo "  tmux client calls: ${by_dispatch} by dispatch, $((total - by_dispatch)) by its supervisor (label + end)"
 
 # list over 1000 records.
+# Copies of a real record, each with its own task id (a record whose
+# sessionName is not its file's name would be skipped, not listed).
 sessions="$(ls -d "$SCOPECRAFT_HOME"/projects/*/sessions)"
-template="$(ls "$sessions"/*.info.json | head -n 1)"
+template="$sessions/bench-0-11A.implementation.info.json"
 for ((n = 0; n < 1000; n++)); do
-  sed "s/bench-[0-9]*-11A-implementation/bench-r$n-11A-implementation/; s/\"taskId\": \"bench-[0-9]*-11A\"/\"taskId\": \"bench-r$n-11A\"/" \
-    "$template" > "$sessions/bench-r$n-11A-implementation.info.json"
+  sed "s/bench-0-11A/bench-r$n-11A/g" "$template" > "$sessions/bench-r$n-11A.implementation.info.json"
 done
+if "$bin" list 2>&1 >/dev/null | grep -q warning; then
+  echo "dispatch.sh: the generated records do not parse" >&2
+  exit 1
+fi
 records=$(ls "$sessions"/*.info.json | wc -l)
 noop=$(median_ms "$runs" /bin/true)
 list=$(median_ms "$runs" "$bin" list)

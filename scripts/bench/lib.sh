@@ -9,18 +9,33 @@ bench_binary() {
   printf '%s\n' "$root/target/release/scopecraft-tmux"
 }
 
+# bench_world: a temporary folder in $work (the caller removes it), with its own
+# HOME, SCOPECRAFT_HOME and tmux server (TMUX_TMPDIR; TMUX unset), so a
+# benchmark never touches the user's.
+bench_world() {
+  work="$(mktemp -d)"
+  export TMUX_TMPDIR="$work/tmux" HOME="$work/home" SCOPECRAFT_HOME="$work/scopecraft"
+  unset TMUX
+  mkdir -p "$TMUX_TMPDIR" "$HOME"
+}
+
+# median_of: the median of the nanosecond samples on stdin, in
+# milliseconds with two decimals.
+median_of() {
+  sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m / 1e6}'
+}
+
 # median_ms RUNS COMMAND...: runs COMMAND RUNS times (output discarded) and
 # prints the median wall time in milliseconds with two decimals.
 median_ms() {
   local runs="$1"; shift
-  local i start end samples=()
+  local i start end
   for ((i = 0; i < runs; i++)); do
     start=$(date +%s%N)
     "$@" >/dev/null 2>&1
     end=$(date +%s%N)
-    samples+=($((end - start)))
-  done
-  printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m / 1e6}'
+    echo $((end - start))
+  done | median_of
 }
 
 # ratio A B: A / B with two decimals.

@@ -13,10 +13,7 @@ root="$(cd "$here/../.." && pwd)"
 runs="${1:-50}"
 records="${2:-1000}"
 bin="$(bench_binary)"
-work="$(mktemp -d)"
-export TMUX_TMPDIR="$work/tmux" HOME="$work/home" SCOPECRAFT_HOME="$work/scopecraft"
-unset TMUX
-mkdir -p "$TMUX_TMPDIR" "$HOME"
+bench_world
 sleeper=
 cleanup() {
   tmux kill-server 2>/dev/null || true

@@ -8,10 +8,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/lib.sh"
 runs="${1:-50}"
 bin="$(bench_binary)"
-work="$(mktemp -d)"
+bench_world
 trap 'rm -rf "$work"' EXIT
 cp -r "$here/../../tests/fixtures/scopecraft-v2" "$work/project"
-export SCOPECRAFT_HOME="$work/home"
 cd "$work/project"
 count=$("$bin" tasks --json | grep -c '"id":')
 

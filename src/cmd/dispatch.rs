@@ -724,17 +724,22 @@ fn creating_window(plan: &Plan, command: [String; 4], supervise: &[String]) -> C
     argv.extend([
         "-n".into(),
         window_name(plan),
-        "-c".into(),
-        workdir(plan),
         "-P".into(),
         "-F".into(),
         PLACE_FORMAT.into(),
-        "--".into(),
     ]);
-    argv.extend(supervise.iter().cloned());
+    argv.extend(running_supervisor(&workdir(plan), supervise));
     let mut commands = Commands::new();
     commands.add(argv);
     commands
+}
+
+/// The end of every command that starts a pane for us: its folder, then
+/// the supervisor as an argument vector (tmux runs it without a shell).
+fn running_supervisor(workdir: &str, supervise: &[String]) -> Vec<String> {
+    let mut argv = vec!["-c".to_string(), workdir.to_string(), "--".into()];
+    argv.extend(supervise.iter().cloned());
+    argv
 }
 
 /// Creates the window: one tmux call when the session exists (the common
@@ -853,11 +858,8 @@ fn respawn_finished_window(
         "-k".into(),
         "-t".into(),
         pane.to_string(),
-        "-c".into(),
-        workdir.to_string(),
-        "--".into(),
     ];
-    command.extend(supervise.iter().cloned());
+    command.extend(running_supervisor(workdir, supervise));
     let mut commands = Commands::new();
     commands.add(command);
     commands.add(["display-message", "-p", "-t", pane, PLACE_FORMAT]);

@@ -250,15 +250,19 @@ fn killing_the_tmux_server_leaves_the_session_interrupted() {
     assert!(list.contains("interrupted"), "{list}");
 }
 
+/// Dispatches `task` headless with an agent that sleeps a minute, and
+/// returns its record once it runs.
+fn running_headless(bench: &Bench, task: &str) -> Value {
+    bench.agent_behaviour(task, "sleep=60\n");
+    bench.run(["dispatch", task, "--exec", "detached"]).ok();
+    bench.wait_for_agent(task, 1);
+    bench.wait_for_status(task, "implementation", "running")
+}
+
 #[test]
 fn a_supervisor_that_vanished_is_interrupted_when_the_books_are_read() {
     let bench = Bench::with_tasks(&["vanish-11A"]);
-    bench.agent_behaviour("vanish-11A", "sleep=60\n");
-    bench
-        .run(["dispatch", "vanish-11A", "--exec", "detached"])
-        .ok();
-    bench.wait_for_agent("vanish-11A", 1);
-    let record = bench.wait_for_status("vanish-11A", "implementation", "running");
+    let record = running_headless(&bench, "vanish-11A");
     // SIGKILL: the supervisor cannot write anything.
     let supervisor = record["supervisorPid"].as_u64().unwrap();
     let agent = record["pid"].as_u64().unwrap();
@@ -849,12 +853,7 @@ fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
 #[test]
 fn an_agent_that_outlives_its_supervisor_stays_running_until_stop_ends_it() {
     let bench = Bench::with_tasks(&["orphan-11A"]);
-    bench.agent_behaviour("orphan-11A", "sleep=60\n");
-    bench
-        .run(["dispatch", "orphan-11A", "--exec", "detached"])
-        .ok();
-    bench.wait_for_agent("orphan-11A", 1);
-    let record = bench.wait_for_status("orphan-11A", "implementation", "running");
+    let record = running_headless(&bench, "orphan-11A");
     let agent = record["pid"].as_u64().unwrap();
     crate::support::kill(record["supervisorPid"].as_u64().unwrap(), 9);
     // The agent still runs: the session is live, and no second agent starts.
