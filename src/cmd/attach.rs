@@ -40,6 +40,25 @@ impl Run for AttachArgs {
                 record.status
             );
         }
+        // Closed once its run ended (a key pressed, or the window killed).
+        if tmux
+            // list-panes fails on a missing target; display-message does not.
+            .run_one(["list-panes", "-t", &window, "-F", "#{window_id}"])
+            .is_err()
+        {
+            bail_input!(
+                "the window of {} ({}) is closed: the session {}{}; see what it did with: scopecraft-tmux logs {} --mode {}",
+                record.task_id,
+                record.mode_name(),
+                record.status,
+                match record.outcome() {
+                    outcome if outcome.is_empty() => String::new(),
+                    outcome => format!(" ({outcome})"),
+                },
+                record.task_id,
+                record.mode_name()
+            );
+        }
         let mut attach = vec!["tmux".to_string()];
         if let Some(socket) = &place.socket {
             attach.extend(["-S".to_string(), socket.display().to_string()]);

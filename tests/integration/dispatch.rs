@@ -638,6 +638,16 @@ fn attach_explains_what_cannot_be_attached() {
     bench
         .run(["attach", "nothing-11A"])
         .bad_input("no task \"nothing-11A\"");
+    // A run whose window was closed: say so, and where its output is.
+    bench.agent_behaviour("head-11A", "");
+    bench.run(["dispatch", "head-11A"]).ok();
+    bench.wait_for_status("head-11A", "implementation", "completed");
+    // The user's own session keeps the server up when our window goes.
+    bench.tmux(["new-session", "-d", "-s", "work"]);
+    bench.tmux(["kill-window", "-t", "scopecraft:head-11A-implementation"]);
+    bench
+        .run(["attach", "head-11A", "--mode", "implementation"])
+        .bad_input("is closed: the session completed (exit 0); see what it did with: scopecraft-tmux logs head-11A");
     // A task that exists but never ran: say how to start it.
     bench.task("never-11A", "Not yet.");
     bench
