@@ -18,6 +18,7 @@ mod markdown;
 mod menu;
 mod mode;
 mod names;
+mod ops;
 mod output;
 mod picker;
 mod process;

@@ -7,6 +7,7 @@ use anyhow::Result;
 use super::{Globals, Run};
 use crate::books::{self, Books, Record};
 use crate::cli::ListArgs;
+use crate::ops::sessions;
 use crate::output::{self, pad};
 
 impl Run for ListArgs {
@@ -22,11 +23,7 @@ impl Run for ListArgs {
                 Err(err) => return Err(err),
             }
         };
-        let mut records = Vec::new();
-        for books in &books_list {
-            records.extend(books.list()?);
-        }
-        records.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+        let records = sessions::list(&books_list)?;
         if self.json {
             return output::json(&records);
         }

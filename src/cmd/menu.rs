@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::{Globals, Run};
-use crate::books::{self, Books, ExecType, Record};
+use crate::books::{self, ExecType, Record};
 use crate::cli::{MenuArgs, MenuPage};
-use crate::compose;
 use crate::config::Config;
 use crate::menu::{self, Menu};
-use crate::mode;
 use crate::names;
+use crate::ops::choices::{self, ModeChoice};
+use crate::ops::sessions;
 use crate::output;
 use crate::picker::{self, Choice, Outcome};
 use crate::process;
@@ -301,7 +301,7 @@ impl<'a> Context<'a> {
     /// The tasks to dispatch: a filtering popup, or pages of a menu.
     fn tasks(&self, page: usize) -> Result<()> {
         let project = self.need_project()?;
-        let tasks = dispatchable(project)?;
+        let tasks = choices::dispatchable(project)?;
         if self.picker_for(tasks.len()) {
             let picker = menu::shell_line(&self.exe, &self.page_args(&["pick"]));
             let popup = self.popup("80%", &project.root, " Dispatch ", picker);
@@ -340,12 +340,12 @@ impl<'a> Context<'a> {
         for choice in &choices[shown] {
             if choice.missing.is_empty() {
                 menu.item(
-                    &choice.label(),
+                    &mode_label(choice),
                     keys.next().copied().unwrap_or(""),
                     self.dispatch(project, task_id, &choice.name),
                 );
             } else {
-                menu.note(&choice.label());
+                menu.note(&mode_label(choice));
             }
         }
         self.page_links(&mut menu, &["modes", task_id], page, pages);
@@ -378,7 +378,7 @@ impl<'a> Context<'a> {
     /// Inside the popup: pick a task, then a mode, and dispatch.
     fn pick(&self) -> Result<()> {
         let project = self.need_project()?;
-        let tasks = dispatchable(project)?;
+        let tasks = choices::dispatchable(project)?;
         let task_choices: Vec<Choice> = tasks
             .iter()
             .map(|task| Choice {
@@ -398,7 +398,7 @@ impl<'a> Context<'a> {
                 let mode_choices: Vec<Choice> = modes
                     .iter()
                     .map(|choice| Choice {
-                        label: choice.label(),
+                        label: mode_label(choice),
                         enabled: choice.missing.is_empty(),
                     })
                     .collect();
@@ -589,45 +589,7 @@ impl<'a> Context<'a> {
         } else {
             self.options.default_mode.clone()
         };
-        let entries = mode::list(project)?;
-        let mut choices = Vec::new();
-        let default_entry = entries
-            .iter()
-            .position(|e| e.name == default || e.aliases.contains(&default));
-        let mut ordered: Vec<&mode::ModeEntry> = Vec::new();
-        if let Some(i) = default_entry {
-            ordered.push(&entries[i]);
-        } else {
-            // Not a listed mode (`auto` in a project without its file, or no
-            // .modes at all): offered as it is; dispatch says what it finds.
-            choices.push(ModeChoice {
-                name: default.clone(),
-                is_default: true,
-                missing: Vec::new(),
-                builtin: entries.is_empty(),
-            });
-        }
-        ordered.extend(
-            entries
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| Some(*i) != default_entry)
-                .map(|(_, e)| e),
-        );
-        for entry in ordered {
-            let name = if entry.aliases.contains(&default) {
-                default.clone()
-            } else {
-                entry.name.clone()
-            };
-            choices.push(ModeChoice {
-                missing: compose::missing_inputs(task, &name, &entry.inputs),
-                is_default: entry.name == default || entry.aliases.contains(&default),
-                name,
-                builtin: false,
-            });
-        }
-        Ok(choices)
+        choices::modes(project, task, &default)
     }
 
     /// The dispatch of `task` in `mode`, with the plugin's options.
@@ -730,17 +692,7 @@ impl<'a> Context<'a> {
     /// The sessions the menu is about: the project's, or outside a project
     /// every project's. Newest first.
     fn records(&self) -> Result<Vec<Record>> {
-        let mut records = Vec::new();
-        match &self.project {
-            Some(project) => records.extend(Books::for_project(project)?.list()?),
-            None => {
-                for books in books::all_projects()? {
-                    records.extend(books.list()?);
-                }
-                records.sort_by(|a, b| b.start_time.cmp(&a.start_time));
-            }
-        }
-        Ok(records)
+        sessions::of_project_or_all(self.project.as_ref())
     }
 
     fn need_project(&self) -> Result<&Project> {
@@ -852,39 +804,19 @@ impl Action {
     }
 }
 
-/// A mode as the menu offers it.
-#[derive(Debug, Clone)]
-struct ModeChoice {
-    name: String,
-    is_default: bool,
-    /// Required inputs the menu cannot give (the mode needs `--data`).
-    missing: Vec<String>,
-    /// The project has no modes: dispatch uses a short built-in prompt.
-    builtin: bool,
-}
-
-impl ModeChoice {
-    fn label(&self) -> String {
-        let mut label = self.name.clone();
-        if self.is_default {
-            label.push_str("  (default)");
-        }
-        if self.builtin {
-            label.push_str("  (built-in prompt)");
-        }
-        if !self.missing.is_empty() {
-            label.push_str(&format!("  needs --data: {}", self.missing.join(", ")));
-        }
-        label
+/// A mode as the menu shows it.
+fn mode_label(choice: &ModeChoice) -> String {
+    let mut label = choice.name.clone();
+    if choice.is_default {
+        label.push_str("  (default)");
     }
-}
-
-/// The tasks worth dispatching: not done, not archived.
-fn dispatchable(project: &Project) -> Result<Vec<Task>> {
-    Ok(task::list(project)?
-        .into_iter()
-        .filter(|t| !t.location.starts_with("archive") && t.status != "done")
-        .collect())
+    if choice.builtin {
+        label.push_str("  (built-in prompt)");
+    }
+    if !choice.missing.is_empty() {
+        label.push_str(&format!("  needs --data: {}", choice.missing.join(", ")));
+    }
+    label
 }
 
 fn task_label(task: &Task) -> String {

@@ -21,10 +21,8 @@ use anyhow::{Context, Result};
 
 use crate::books::{Books, Record};
 use crate::cli::{Cli, Command, PromptInput, SessionArgs};
-use crate::compose::{self, Composed};
-use crate::config::Config;
-use crate::error::bail_input;
-use crate::names;
+use crate::compose::Composed;
+use crate::ops;
 use crate::project::Project;
 
 /// What the subcommands have in common: the global flags.
@@ -55,24 +53,14 @@ impl Globals {
     }
 }
 
-/// The prompt a `prompt` or `dispatch` asks for, composed.
+/// The prompt a `prompt` asks for, composed.
 pub fn compose_request(project: &Project, input: &PromptInput) -> Result<Composed> {
-    let config = Config::load(project)?;
-    let data = match &input.data {
-        Some(text) => compose::parse_data(text)?,
-        None => Default::default(),
-    };
-    compose::compose(
+    ops::compose(
         project,
-        &compose::Request {
-            task_id: input.task.clone(),
-            mode: input
-                .mode
-                .clone()
-                .unwrap_or_else(|| config.default_mode().to_string()),
-            instructions: input.instructions.clone(),
-            data,
-        },
+        &input.task,
+        input.mode.as_deref(),
+        input.instructions.as_deref(),
+        input.data.as_deref(),
     )
 }
 
@@ -102,85 +90,13 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The sessions of a task: the one in `--mode`, or all of its modes. The
-/// task is named as for `prompt`: a subtask also by its id without the
-/// `NN_` prefix. An id that names no task and no session is an unknown task.
+/// The sessions of the task (and `--mode`) named on the command line.
 pub fn find_sessions(project: &Project, books: &Books, args: &SessionArgs) -> Result<Vec<Record>> {
-    names::check_task_id(&args.task)?;
-    if let Some(mode) = &args.mode {
-        names::check_mode_name(mode)?;
-    }
-    // Sessions of a task that has since been removed are still found by
-    // the id they were recorded under.
-    let found = sessions_of(books, &args.task, args.mode.as_deref())?;
-    if !found.is_empty() {
-        return Ok(found);
-    }
-    let task = crate::task::resolve(project, &args.task)?;
-    let found = if task.id == args.task {
-        Vec::new()
-    } else {
-        sessions_of(books, &task.id, args.mode.as_deref())?
-    };
-    if !found.is_empty() {
-        return Ok(found);
-    }
-    match &args.mode {
-        Some(mode) => bail_input!(
-            "no session of task {} in mode {mode}; start one with: scopecraft-tmux dispatch {} --mode {mode}",
-            task.id,
-            task.id
-        ),
-        None => bail_input!(
-            "no session of task {}; start one with: scopecraft-tmux dispatch {}",
-            task.id,
-            task.id
-        ),
-    }
+    ops::sessions::find_sessions(project, books, &args.task, args.mode.as_deref())
 }
 
-/// The records of task `id` (in `mode`), ours first: Scopecraft's own
-/// records of the task (never updated once written) only stand in when we
-/// have none.
-fn sessions_of(books: &Books, id: &str, mode: Option<&str>) -> Result<Vec<Record>> {
-    if let Some(mode) = mode {
-        return Ok(books
-            .read(&names::session_name(id, mode))?
-            .filter(|record| record.task_id == id && record.mode.as_deref() == Some(mode))
-            .into_iter()
-            .collect());
-    }
-    let mut records: Vec<Record> = books
-        .list()?
-        .into_iter()
-        .filter(|record| record.task_id == id)
-        .collect();
-    if records.iter().any(Record::is_ours) {
-        records.retain(Record::is_ours);
-    }
-    Ok(records)
-}
-
-/// One session of a task: the only one, or the only live one; several
-/// need `--mode`.
+/// One session of the task named on the command line: the only one, or
+/// the only live one; several need `--mode`.
 pub fn find_session(project: &Project, books: &Books, args: &SessionArgs) -> Result<Record> {
-    let mut records = find_sessions(project, books, args)?;
-    if records.len() == 1 {
-        return Ok(records.remove(0));
-    }
-    let live: Vec<usize> = (0..records.len())
-        .filter(|&i| records[i].status.is_live())
-        .collect();
-    if let [only] = live.as_slice() {
-        return Ok(records.swap_remove(*only));
-    }
-    let modes: Vec<String> = records
-        .iter()
-        .map(|r| format!("{} ({})", r.mode_name(), r.status))
-        .collect();
-    bail_input!(
-        "task {} has sessions in several modes: {}; pass --mode",
-        args.task,
-        modes.join(", ")
-    )
+    ops::sessions::find_session(project, books, &args.task, args.mode.as_deref())
 }

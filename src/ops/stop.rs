@@ -1,0 +1,121 @@
+//! A stop: ask a session's supervisor to end the agent, and wait until the
+//! books say how it ended. An agent whose supervisor was killed is ended
+//! here, and the session recorded as stopped.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::books::{self, Books, Record, Status};
+use crate::error::bail_input;
+use crate::procs;
+
+/// The supervisor's grace period, and a little more.
+const WAIT: Duration = Duration::from_secs(15);
+
+/// How long an orphaned agent gets between SIGTERM and SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(10);
+
+/// What a stop found or did.
+#[derive(Debug)]
+pub enum Stopped {
+    /// The session had ended already; its record.
+    NotRunning(Record),
+    /// The session ended; its record as it ended.
+    Ended(Record),
+}
+
+/// Stops the session of `record` and waits (up to the supervisor's grace
+/// period) until it has ended.
+pub fn stop(books: &Books, record: &Record) -> Result<Stopped> {
+    if !record.is_ours() {
+        bail_input!(
+            "{} was not started by scopecraft-tmux (a Scopecraft record); there is nothing here to stop",
+            record.session_name
+        );
+    }
+    if !record.status.is_live() {
+        return Ok(Stopped::NotRunning(record.clone()));
+    }
+    // Marked, and the supervisor read, under the lock: a supervisor
+    // that has not begun yet sees the mark and starts nothing.
+    let current = {
+        let _lock = books.lock(&record.session_name)?;
+        match books.read_raw(&record.session_name)? {
+            Some(mut current) => {
+                current.stop_requested = Some(true);
+                books.write(&mut current)?;
+                current
+            }
+            None => record.clone(),
+        }
+    };
+    let supervised = current.supervisor_pid.is_some_and(|pid| {
+        procs::is_alive(
+            pid,
+            current.supervisor_start_ticks,
+            current.boot_id.as_deref(),
+        )
+    });
+    if supervised {
+        if let Some(pid) = current.supervisor_pid {
+            procs::signal(pid, libc::SIGTERM);
+        }
+    } else if books::agent_alive(&current) {
+        end_orphan(books, &current)?;
+    }
+    let deadline = Instant::now() + WAIT;
+    let ended = loop {
+        let current = books.read(&record.session_name)?;
+        match current {
+            Some(current) if current.status.is_live() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => break other,
+        }
+    };
+    match ended {
+        Some(ended) if !ended.status.is_live() => Ok(Stopped::Ended(ended)),
+        _ => anyhow::bail!(
+            "{} ({}) did not stop within {}s; its supervisor is pid {}",
+            record.task_id,
+            record.mode_name(),
+            WAIT.as_secs(),
+            record.supervisor_pid.map_or("?".into(), |p| p.to_string())
+        ),
+    }
+}
+
+/// Ends an agent that outlived its supervisor (its process group: SIGTERM,
+/// SIGKILL after a grace period) and records the session as stopped.
+fn end_orphan(books: &Books, record: &Record) -> Result<()> {
+    let Some(pid) = record.pid else {
+        return Ok(());
+    };
+    // A Docker run's agent is the `docker` client: the container is
+    // stopped through the engine.
+    if let (Some(name), Some(docker)) = (&record.container, record.agent_command.first())
+        && let Ok(mut stopping) = crate::docker::stop(std::path::Path::new(docker), name)
+    {
+        let _ = stopping.wait();
+    }
+    procs::signal_group(pid, libc::SIGTERM);
+    procs::signal_group(pid, libc::SIGCONT);
+    let deadline = Instant::now() + ORPHAN_GRACE;
+    while books::agent_alive(record) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if books::agent_alive(record) {
+        procs::signal_group(pid, libc::SIGKILL);
+    }
+    let _lock = books.lock(&record.session_name)?;
+    if let Some(mut current) = books.read_raw(&record.session_name)?
+        && current.status.is_live()
+    {
+        current.status = Status::Stopped;
+        current.end_time = Some(books::now());
+        current.close_current_run();
+        books.write(&mut current)?;
+    }
+    Ok(())
+}
