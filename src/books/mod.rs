@@ -95,7 +95,7 @@ impl Books {
             Ok(bytes) => match parse(&path, &bytes) {
                 Ok(record) => Ok(Some(record)),
                 Err(err) => {
-                    eprintln!("scopecraft-tmux: warning: ignoring {err:#}");
+                    warn_unreadable(&path, &err);
                     Ok(None)
                 }
             },
@@ -151,12 +151,7 @@ impl Books {
                 .and_then(|bytes| parse(&path, &bytes));
             match parsed {
                 Ok(record) => records.push(record),
-                Err(err) if warn => {
-                    eprintln!(
-                        "scopecraft-tmux: warning: skipping {}: {err:#}",
-                        path.display()
-                    );
-                }
+                Err(err) if warn => warn_unreadable(&path, &err),
                 Err(_) => {}
             }
         }
@@ -253,19 +248,26 @@ pub fn agent_alive(record: &Record) -> bool {
     })
 }
 
+/// "warning: skipping P: not a session record (…)", the path said once.
+fn warn_unreadable(path: &Path, err: &anyhow::Error) {
+    eprintln!(
+        "scopecraft-tmux: warning: skipping {}: {err:#}",
+        path.display()
+    );
+}
+
 /// A record file's contents; its `sessionName` must be its file's name, or
-/// a lock or a rewrite could land elsewhere.
+/// a lock or a rewrite could land elsewhere. Errors leave the path to the
+/// caller.
 fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
-    let record: Record = serde_json::from_slice(bytes)
-        .with_context(|| format!("{} is not a session record", path.display()))?;
+    let record: Record = serde_json::from_slice(bytes).context("not a session record")?;
     let stem = path
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(RECORD_SUFFIX));
     if stem != Some(record.session_name.as_str()) {
         anyhow::bail!(
-            "{} names another session ({})",
-            path.display(),
+            "it names another session ({})",
             crate::names::quoted(&record.session_name)
         );
     }

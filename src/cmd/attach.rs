@@ -5,11 +5,11 @@
 use anyhow::Result;
 
 use super::{Globals, Run};
-use crate::books::{Books, ExecType};
+use crate::books::{Books, ExecType, Record};
 use crate::cli::AttachArgs;
 use crate::error::bail_input;
 use crate::terminal;
-use crate::tmux::{Commands, Tmux};
+use crate::tmux::{self, Commands, Tmux};
 
 impl Run for AttachArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
@@ -17,10 +17,20 @@ impl Run for AttachArgs {
         let books = Books::for_project(&project)?;
         let record = super::find_session(&project, &books, &self.session)?;
         let (Some(ExecType::Tmux), Some(place)) = (record.exec_type, &record.tmux) else {
+            if record.status.is_live() {
+                bail_input!(
+                    "{} ({}) runs headless; there is no window to attach to. Follow it with: scopecraft-tmux logs {} --mode {} -f",
+                    record.task_id,
+                    record.mode_name(),
+                    record.task_id,
+                    record.mode_name()
+                );
+            }
             bail_input!(
-                "{} ({}) runs headless; there is no window to attach to. Follow it with: scopecraft-tmux logs {} --mode {} -f",
+                "{} ({}) ran headless and has ended: {}; there is no window to attach to. See what it did with: scopecraft-tmux logs {} --mode {}",
                 record.task_id,
                 record.mode_name(),
+                how_it_ended(&record),
                 record.task_id,
                 record.mode_name()
             );
@@ -28,6 +38,8 @@ impl Run for AttachArgs {
         let Some(window) = place.window_id.clone() else {
             bail_input!("{} has no tmux window recorded", record.session_name);
         };
+        // Without tmux no server answers, whatever runs.
+        tmux::check_installed(true)?;
         let tmux = Tmux::at(place.socket.as_deref());
         if !tmux.server_running() {
             bail_input!(
@@ -47,14 +59,10 @@ impl Run for AttachArgs {
             .is_err()
         {
             bail_input!(
-                "the window of {} ({}) is closed: the session {}{}; see what it did with: scopecraft-tmux logs {} --mode {}",
+                "the window of {} ({}) is closed: the session {}; see what it did with: scopecraft-tmux logs {} --mode {}",
                 record.task_id,
                 record.mode_name(),
-                record.status,
-                match record.outcome() {
-                    outcome if outcome.is_empty() => String::new(),
-                    outcome => format!(" ({outcome})"),
-                },
+                how_it_ended(&record),
                 record.task_id,
                 record.mode_name()
             );
@@ -81,6 +89,14 @@ impl Run for AttachArgs {
         }
         commands.add(["attach-session", "-t", &window]);
         Err(tmux.interactive(&commands).env_remove("TMUX").exec())
+    }
+}
+
+/// `completed (exit 0)`, `failed (SIGKILL)`, `stopped`.
+fn how_it_ended(record: &Record) -> String {
+    match record.outcome() {
+        outcome if outcome.is_empty() => record.status.to_string(),
+        outcome => format!("{} ({outcome})", record.status),
     }
 }
 

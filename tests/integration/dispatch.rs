@@ -444,13 +444,7 @@ fn missing_prerequisites_fail_before_anything_exists() {
     assert!(!missing_agent.server_running());
     assert!(!missing_agent.scopecraft_home.join("projects").exists());
 
-    // No tmux: a PATH without it (but with the shell tools the agent needs).
-    let bin = missing_agent.dir.path().join("bin-without-tmux");
-    fs::create_dir_all(&bin).unwrap();
-    for tool in ["bash", "env", "grep", "sort", "cat", "mkdir"] {
-        let found = which(tool);
-        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
-    }
+    let bin = bin_without_tmux(&missing_agent);
     let no_tmux = Bench::with_tasks(&["pre-11A"]).env("PATH", &bin);
     no_tmux
         .run(["dispatch", "pre-11A"])
@@ -467,6 +461,17 @@ fn missing_prerequisites_fail_before_anything_exists() {
     let run = old_tmux.run(["dispatch", "pre-11A"]).bad_input("tmux 2.9");
     assert!(run.stderr.contains("3.0 or later"), "{}", run.stderr);
     assert!(!old_tmux.scopecraft_home.join("projects").exists());
+}
+
+/// A PATH without tmux (but with the shell tools the agent needs).
+fn bin_without_tmux(bench: &Bench) -> std::path::PathBuf {
+    let bin = bench.dir.path().join("bin-without-tmux");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "env", "grep", "sort", "cat", "mkdir"] {
+        let found = which(tool);
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    bin
 }
 
 fn which(tool: &str) -> std::path::PathBuf {
@@ -635,6 +640,18 @@ fn attach_explains_what_cannot_be_attached() {
     bench.wait_for_status("head-11A", "implementation", "running");
     bench.run(["attach", "head-11A"]).bad_input("runs headless");
     bench.run(["stop", "head-11A"]).ok();
+    // Once it has ended: say how, and offer its log (nothing to follow).
+    let ended = bench
+        .run(["attach", "head-11A"])
+        .bad_input("head-11A (implementation) ran headless and has ended: stopped");
+    assert!(
+        ended
+            .stderr
+            .trim_end()
+            .ends_with("scopecraft-tmux logs head-11A --mode implementation"),
+        "{}",
+        ended.stderr
+    );
     bench
         .run(["attach", "nothing-11A"])
         .bad_input("no task \"nothing-11A\"");
@@ -648,6 +665,15 @@ fn attach_explains_what_cannot_be_attached() {
     bench
         .run(["attach", "head-11A", "--mode", "implementation"])
         .bad_input("is closed: the session completed (exit 0); see what it did with: scopecraft-tmux logs head-11A");
+    // Without tmux on PATH: say that, not that the server is gone.
+    let no_tmux = bench
+        .cmd()
+        .env("PATH", bin_without_tmux(&bench))
+        .args(["attach", "head-11A"])
+        .output()
+        .unwrap();
+    let no_tmux = crate::support::Run::from(no_tmux).bad_input("tmux is not installed");
+    assert!(!no_tmux.stderr.contains("gone"), "{}", no_tmux.stderr);
     // A task that exists but never ran: say how to start it.
     bench.task("never-11A", "Not yet.");
     bench
@@ -847,15 +873,21 @@ fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
     fs::write(sessions.join("junk.info.json"), [0xff, 0xfe, 0x00]).unwrap();
     let list = bench.run(["list"]).ok();
     assert!(list.stdout.contains("fine-11B"), "{}", list.stdout);
-    assert!(
-        list.stderr.contains("torn-11A.implementation.info.json"),
-        "{}",
-        list.stderr
+    // One line per file, its path said once, then why.
+    let torn = sessions.join("torn-11A.implementation.info.json");
+    let warning = format!(
+        "scopecraft-tmux: warning: skipping {}: not a session record",
+        torn.display()
     );
+    for line in list.stderr.lines() {
+        assert_eq!(line.matches(".info.json").count(), 1, "{}", list.stderr);
+    }
+    assert!(list.stderr.contains(&warning), "{}", list.stderr);
     assert!(list.stderr.contains("junk.info.json"), "{}", list.stderr);
     let status = bench.run(["status", "torn-11A", "--mode", "implementation"]);
     assert_eq!(status.code, Some(2));
-    assert!(status.stderr.contains("ignoring"), "{}", status.stderr);
+    assert!(status.stderr.contains(&warning), "{}", status.stderr);
+    assert!(!status.stderr.contains("is not a"), "{}", status.stderr);
     bench.run(["dispatch", "torn-11A"]).ok();
     bench.wait_for_status("torn-11A", "implementation", "completed");
 }
