@@ -125,10 +125,12 @@ pub struct TasksArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Only tasks with this status (todo, in_progress, done, …; emoji and case are ignored)
+    /// Only tasks with this status (todo, in_progress, done, blocked, reviewing, archived, or one
+    /// the project's tasks use; emoji and case are ignored)
     #[arg(long, value_name = "S")]
     pub status: Option<String>,
-    /// Only tasks of this type (feature, bug, chore, …)
+    /// Only tasks of this type (feature, bug, chore, documentation, test, spike, idea, or one the
+    /// project's tasks use)
     #[arg(long = "type", value_name = "T")]
     pub kind: Option<String>,
 }

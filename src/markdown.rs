@@ -16,6 +16,9 @@ pub struct Document<'a> {
     /// (Scopecraft v2) or opens the body.
     pub title: Option<&'a str>,
     pub front_matter: Option<FrontMatter<'a>>,
+    /// How many lines of the file come before the front matter's first
+    /// line: a line of the block plus this is the file's line.
+    pub lines_before_front_matter: usize,
     /// Everything after the front matter (or the whole text without one).
     pub body: &'a str,
 }
@@ -23,10 +26,17 @@ pub struct Document<'a> {
 /// Splits `text` into title, front matter and body.
 pub fn split(text: &str) -> Document<'_> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Both are slices of `text`: the lines before `front` are its newlines.
+    let lines_before = |front: &str| {
+        let start = (front.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        text.get(..start)
+            .map_or(0, |head| head.matches('\n').count())
+    };
     if let Some((front, body)) = fenced_block(text, "---") {
         return Document {
             title: first_heading(body),
             front_matter: Some(FrontMatter::Yaml(front)),
+            lines_before_front_matter: lines_before(front),
             body,
         };
     }
@@ -34,6 +44,7 @@ pub fn split(text: &str) -> Document<'_> {
         return Document {
             title: first_heading(body),
             front_matter: Some(FrontMatter::Toml(front)),
+            lines_before_front_matter: lines_before(front),
             body,
         };
     }
@@ -45,20 +56,35 @@ pub fn split(text: &str) -> Document<'_> {
             return Document {
                 title: Some(title),
                 front_matter: Some(FrontMatter::Yaml(front)),
+                lines_before_front_matter: lines_before(front),
                 body,
             };
         }
         return Document {
             title: Some(title),
             front_matter: None,
+            lines_before_front_matter: 0,
             body: rest,
         };
     }
     Document {
         title: first_heading(text),
         front_matter: None,
+        lines_before_front_matter: 0,
         body: text,
     }
+}
+
+/// Why the front matter is not YAML, at the file's line and column
+/// (`unclosed bracket '[' at line 5, column 7`), the block starting after
+/// `lines_before` lines of the file.
+pub fn yaml_error(err: &serde_saphyr::Error, lines_before: usize) -> String {
+    let mut options = serde_saphyr::RenderOptions::default();
+    options.snippets = serde_saphyr::SnippetMode::Off;
+    options.line_offset = lines_before as u64;
+    let text = err.render_with_options(options);
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 /// `text` opening with a `delimiter` line and holding a closing one: the
@@ -195,6 +221,22 @@ mod tests {
         assert_eq!(doc.title, Some("Fix it"));
         assert_eq!(doc.front_matter, Some(FrontMatter::Yaml("type: bug\n")));
         assert_eq!(doc.body, "\n## Instruction\nDo.\n");
+        assert_eq!(doc.lines_before_front_matter, 3);
+    }
+
+    #[test]
+    fn yaml_errors_name_the_files_line() {
+        let text = "# Fix it\n\n---\ntype: bug\narea: [cli\n---\n";
+        let doc = split(text);
+        let Some(FrontMatter::Yaml(yaml)) = doc.front_matter else {
+            panic!("no front matter");
+        };
+        let err = serde_saphyr::from_str::<serde_json::Value>(yaml).unwrap_err();
+        let said = yaml_error(&err, doc.lines_before_front_matter);
+        assert_eq!(said, "unclosed bracket '[' at line 5, column 7");
+        // A BOM and CRLF line endings count as a file's lines do.
+        let doc = split("\u{feff}---\r\ninput:\r\n b: [\r\n---\r\n");
+        assert_eq!(doc.lines_before_front_matter, 1);
     }
 
     #[test]

@@ -72,10 +72,9 @@ pub fn resolve(project: &Project, name: &str) -> Result<Option<Mode>> {
 
 /// The path below `.modes` that `name` stands for, as SPEC §2 says: `auto`
 /// → `orchestration/autonomous.md`; a name with `/` is a path; otherwise a
-/// unique `<name>.md` anywhere below `.modes` but in an `area/` folder, else
-/// `<name>/base.md`. Area guides are not modes (`modes` does not list them),
-/// so `cli` is not `implementation/area/cli.md`; a path to one still
-/// names it.
+/// unique `<name>.md` anywhere below `.modes`, else `<name>/base.md`. Only
+/// mode files count (what `modes` lists): a name or path that reaches an
+/// area guide, a README or a guidance document is refused with the reason.
 fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     if name == "auto" {
         if modes_dir.join(AUTO_FILE).is_file() {
@@ -89,27 +88,36 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     if name.contains('/') {
         for candidate in [format!("{name}.md"), format!("{name}/base.md")] {
             if modes_dir.join(&candidate).is_file() {
-                return Ok(candidate);
+                return match why_not_a_mode(modes_dir, &candidate) {
+                    None => Ok(candidate),
+                    Some(why) => Err(not_a_mode(modes_dir, name, &candidate, why)),
+                };
             }
         }
         return Err(unknown_mode(modes_dir, name));
     }
     let files = mode_files(modes_dir)?;
     let wanted = format!("{name}.md");
-    let matches: Vec<&String> = files
+    let (matches, others): (Vec<&String>, Vec<&String>) = files
         .iter()
-        .filter(|relative| {
-            relative.rsplit('/').next() == Some(wanted.as_str()) && !in_area(relative)
-        })
-        .collect();
+        .filter(|relative| relative.rsplit('/').next() == Some(wanted.as_str()))
+        .partition(|relative| why_not_a_mode(modes_dir, relative).is_none());
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {
             let base = format!("{name}/base.md");
-            if modes_dir.join(&base).is_file() {
-                Ok(base)
-            } else {
-                Err(unknown_mode(modes_dir, name))
+            if modes_dir.join(&base).is_file() && why_not_a_mode(modes_dir, &base).is_none() {
+                return Ok(base);
+            }
+            // Area guides share their names with modes (`core`, `cli`):
+            // a name that reaches only those is merely unknown.
+            match others
+                .iter()
+                .filter(|other| !in_area(other))
+                .find_map(|other| Some((*other, why_not_a_mode(modes_dir, other)?)))
+            {
+                Some((other, why)) => Err(not_a_mode(modes_dir, name, other, why)),
+                None => Err(unknown_mode(modes_dir, name)),
             }
         }
         several => {
@@ -127,8 +135,34 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     }
 }
 
-fn unknown_mode(modes_dir: &Path, name: &str) -> anyhow::Error {
-    let available = list_in(modes_dir)
+/// Why the `.md` file `relative` below `.modes` is not a mode, or `None`
+/// when it is one: area guides are added to the prompts of the modes
+/// beside them; READMEs and guidance documents have no ChannelCoder front
+/// matter. Every `base.md` is a mode.
+fn why_not_a_mode(modes_dir: &Path, relative: &str) -> Option<&'static str> {
+    if in_area(relative) {
+        return Some("is an area guide, added to the prompt of the modes in the folder above it");
+    }
+    let is_base = relative == "base.md" || relative.ends_with("/base.md");
+    if !is_base && !has_front_matter(&modes_dir.join(relative)) {
+        return Some(
+            "has no ChannelCoder front matter (a `---` block): a document to read (a README, a guide), not a prompt",
+        );
+    }
+    None
+}
+
+/// `relative` is below `.modes`, as `modes` shows it.
+fn not_a_mode(modes_dir: &Path, name: &str, relative: &str, why: &str) -> anyhow::Error {
+    bad_input(format!(
+        "`{name}` is not a mode: {relative} {why}; available modes: {}",
+        available(modes_dir)
+    ))
+}
+
+/// The names `modes` lists, comma-separated.
+fn available(modes_dir: &Path) -> String {
+    list_in(modes_dir)
         .map(|entries| {
             entries
                 .iter()
@@ -136,9 +170,13 @@ fn unknown_mode(modes_dir: &Path, name: &str) -> anyhow::Error {
                 .collect::<Vec<_>>()
                 .join(", ")
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn unknown_mode(modes_dir: &Path, name: &str) -> anyhow::Error {
     bad_input(format!(
-        "unknown mode `{name}`: no {name}.md below {dir} and no {dir}/{name}/base.md; available modes: {available}",
+        "unknown mode `{name}`: no {name}.md below {dir} and no {dir}/{name}/base.md; available modes: {}",
+        available(modes_dir),
         dir = modes_dir.display()
     ))
 }
@@ -149,7 +187,7 @@ fn load(modes_dir: &Path, name: &str, relative: &str) -> Result<Mode> {
         .with_context(|| format!("reading mode file {}", file.display()))?;
     let doc = markdown::split(&text);
     let spec = match doc.front_matter {
-        Some(FrontMatter::Yaml(yaml)) => parse_spec(yaml)
+        Some(FrontMatter::Yaml(yaml)) => parse_spec(yaml, doc.lines_before_front_matter)
             .with_context(|| format!("reading the front matter of mode file {}", file.display()))?,
         _ => ModeSpec::default(),
     };
@@ -166,14 +204,14 @@ fn load(modes_dir: &Path, name: &str, relative: &str) -> Result<Mode> {
     })
 }
 
-fn parse_spec(yaml: &str) -> Result<ModeSpec> {
+fn parse_spec(yaml: &str, lines_before: usize) -> Result<ModeSpec> {
     if yaml.trim().is_empty() {
         return Ok(ModeSpec::default());
     }
     let value: Value = serde_saphyr::from_str(yaml).map_err(|err| {
         bad_input(format!(
             "front matter is not valid YAML: {}",
-            err.to_string().lines().next().unwrap_or_default()
+            markdown::yaml_error(&err, lines_before)
         ))
     })?;
     let inputs = match value.get("input") {
@@ -274,16 +312,15 @@ pub fn list(project: &Project) -> Result<Vec<ModeEntry>> {
 
 /// Mode files are the `.md` files with ChannelCoder front matter, and every
 /// `base.md`; area guides (`*/area/*.md`), READMEs and guidance documents
-/// without front matter are not modes. Each is listed under the names that
-/// resolve to it, checked by resolving them.
+/// without front matter are not modes ([`why_not_a_mode`]). Each is listed
+/// under the names that resolve to it, checked by resolving them.
 fn list_in(modes_dir: &Path) -> Result<Vec<ModeEntry>> {
     let mut entries = Vec::new();
     if modes_dir.join(AUTO_FILE).is_file() {
         entries.push(entry(modes_dir, AUTO_FILE, vec!["auto".to_string()])?);
     }
     for relative in mode_files(modes_dir)? {
-        let is_base = relative == "base.md" || relative.ends_with("/base.md");
-        if in_area(&relative) || (!is_base && !has_front_matter(&modes_dir.join(&relative))) {
+        if why_not_a_mode(modes_dir, &relative).is_some() {
             continue;
         }
         let stem = relative.trim_end_matches(".md");

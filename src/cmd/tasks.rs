@@ -12,13 +12,17 @@ use crate::task;
 impl Run for TasksArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
-        let status = self.status.as_deref().map(task::normalise);
-        let kind = self.kind.as_deref().map(task::normalise);
-        let tasks: Vec<task::Task> = task::list(&project)?
-            .into_iter()
-            .filter(|t| status.as_ref().is_none_or(|s| &t.status == s))
-            .filter(|t| kind.as_ref().is_none_or(|k| &t.kind == k))
-            .collect();
+        let mut tasks = task::list(&project)?;
+        let mut filters = Vec::new();
+        for (field, value) in [
+            (task::Field::Status, &self.status),
+            (task::Field::Type, &self.kind),
+        ] {
+            if let Some(value) = value {
+                filters.push((field, task::filter_value(&tasks, field, value)?));
+            }
+        }
+        tasks.retain(|t| filters.iter().all(|(field, value)| field.of(t) == value));
         if self.json {
             return output::json(&tasks);
         }

@@ -24,11 +24,23 @@ pub(super) fn parse(
             .filter_map(|(key, value)| Some((key, serde_json::to_value(value).ok()?)))
             .collect(),
         Err(err) => {
+            // The file's line: the block's lines follow the `+++` line.
+            let line = err.span().map(|span| {
+                doc.lines_before_front_matter
+                    + toml_text
+                        .get(..span.start)
+                        .unwrap_or(toml_text)
+                        .matches('\n')
+                        .count()
+                    + 1
+            });
             warn(
                 path,
                 &format!(
-                    "has a +++ block that is not valid TOML ({}); skipped",
-                    err.message()
+                    "has a +++ block that is not valid TOML ({}{}); skipped",
+                    err.message(),
+                    line.map(|line| format!(" at line {line}"))
+                        .unwrap_or_default()
                 ),
             );
             return Ok(None);

@@ -287,6 +287,75 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// A field `tasks` filters on.
+#[derive(Debug, Clone, Copy)]
+pub enum Field {
+    Status,
+    Type,
+}
+
+impl Field {
+    /// The task's (normalised) value of this field.
+    pub fn of(self, task: &Task) -> &str {
+        match self {
+            Field::Status => &task.status,
+            Field::Type => &task.kind,
+        }
+    }
+
+    /// Scopecraft's own values (its default metadata schema).
+    fn scopecraft_values(self) -> &'static [&'static str] {
+        match self {
+            Field::Status => &[
+                "todo",
+                "in_progress",
+                "done",
+                "blocked",
+                "reviewing",
+                "archived",
+            ],
+            Field::Type => &[
+                "feature",
+                "bug",
+                "chore",
+                "documentation",
+                "test",
+                "spike",
+                "idea",
+            ],
+        }
+    }
+
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Field::Status => ("status", "statuses"),
+            Field::Type => ("type", "types"),
+        }
+    }
+}
+
+/// `value` normalised, when Scopecraft knows it or a task of the project
+/// has it; otherwise an error that lists the known values (a typo would
+/// only show an empty list).
+pub fn filter_value(tasks: &[Task], field: Field, value: &str) -> Result<String> {
+    let wanted = normalise(value);
+    let mut known: Vec<&str> = field.scopecraft_values().to_vec();
+    for task in tasks {
+        let has = field.of(task);
+        if !has.is_empty() && !known.contains(&has) {
+            known.push(has);
+        }
+    }
+    if !wanted.is_empty() && known.contains(&wanted.as_str()) {
+        return Ok(wanted);
+    }
+    let (one, many) = field.names();
+    bail_input!(
+        "unknown {one} `{value}`; known {many}: {}",
+        known.join(", ")
+    )
+}
+
 /// `🟡 To Do` → `todo`, `In Progress` → `in_progress`, `🐞 Bug` → `bug`.
 pub fn normalise(value: &str) -> String {
     let words: Vec<String> = value

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Format, Task, normalise, warn};
-use crate::markdown::{Document, FrontMatter};
+use crate::markdown::{self, Document, FrontMatter};
 
 pub(super) fn parse(path: &Path, location: &str, doc: Document<'_>) -> Task {
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -24,7 +24,7 @@ pub(super) fn parse(path: &Path, location: &str, doc: Document<'_>) -> Task {
         file_name.trim_end_matches(".task.md").to_string()
     };
     let fields = match doc.front_matter {
-        Some(FrontMatter::Yaml(yaml)) => parse_yaml(path, yaml),
+        Some(FrontMatter::Yaml(yaml)) => parse_yaml(path, yaml, doc.lines_before_front_matter),
         _ => {
             warn(
                 path,
@@ -57,7 +57,7 @@ pub(super) fn parse(path: &Path, location: &str, doc: Document<'_>) -> Task {
     }
 }
 
-fn parse_yaml(path: &Path, yaml: &str) -> BTreeMap<String, Value> {
+fn parse_yaml(path: &Path, yaml: &str, lines_before: usize) -> BTreeMap<String, Value> {
     if yaml.trim().is_empty() {
         return BTreeMap::new();
     }
@@ -71,12 +71,11 @@ fn parse_yaml(path: &Path, yaml: &str) -> BTreeMap<String, Value> {
             BTreeMap::new()
         }
         Err(err) => {
-            let first_line = err.to_string();
-            let first_line = first_line.lines().next().unwrap_or_default().to_string();
             warn(
                 path,
                 &format!(
-                    "has front matter that is not valid YAML ({first_line}); listed without metadata"
+                    "has front matter that is not valid YAML ({}); listed without metadata",
+                    markdown::yaml_error(&err, lines_before)
                 ),
             );
             BTreeMap::new()

@@ -179,6 +179,28 @@ fn filters_by_status_and_type() {
     let table = bench.run(["tasks", "--type", "spike"]).ok().stdout;
     assert_eq!(table.lines().count(), 1 + 11, "header and the 11 spikes");
     assert!(table.starts_with("ID "));
+    // A status or type Scopecraft knows but no task has: an empty list.
+    let blocked = bench
+        .run(["tasks", "--json", "--status", "🔴 Blocked"])
+        .ok();
+    assert_eq!(blocked.json(), serde_json::json!([]));
+    // One nobody knows is a mistake: say which are known.
+    let run = bench
+        .run(["tasks", "--status", "bogus"])
+        .bad_input("unknown status `bogus`; known statuses: todo, in_progress, done, blocked");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    bench.run(["tasks", "--type", "bogus"]).bad_input(
+        "unknown type `bogus`; known types: feature, bug, chore, documentation, test, spike, idea",
+    );
+    // The project's own values are known too.
+    bench.write(
+        ".tasks/current/odd-11A.task.md",
+        "# Odd\n\n---\ntype: research\nstatus: parked\n---\n",
+    );
+    bench.run(["tasks", "--status", "parked"]).ok();
+    bench
+        .run(["tasks", "--type", "bogus"])
+        .bad_input(", research");
 }
 
 #[test]
@@ -453,12 +475,31 @@ fn every_mode_file_composes_with_a_real_task() {
         }
         walk(&modes_dir, &modes_dir, &mut files);
         assert!(files.len() >= 17, "{tree}: {files:?}");
+        // What `modes` lists composes; every other file is refused, saying why.
+        let listed: Vec<String> = bench
+            .run(["modes", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["file"].as_str().unwrap().to_string())
+            .collect();
+        let mut refused = 0;
         for mode in files {
             let path_mode = if mode.contains('/') {
                 mode.clone()
             } else {
                 continue;
             };
+            let file = modes_dir.join(format!("{mode}.md"));
+            if !listed.contains(&file.display().to_string()) {
+                bench
+                    .run(["prompt", "02_cli-update", "--mode", &path_mode])
+                    .bad_input(&format!("`{path_mode}` is not a mode"));
+                refused += 1;
+                continue;
+            }
             let composed = bench
                 .run([
                     "prompt",
@@ -482,6 +523,7 @@ fn every_mode_file_composes_with_a_real_task() {
             );
             assert!(!prompt.contains("${parentId"), "{tree} {mode}");
         }
+        assert!(refused >= 5, "{tree}: guides, READMEs and area guides");
     }
 }
 
@@ -504,37 +546,32 @@ fn resolves_modes_as_scopecraft_does() {
     );
     assert_eq!(file_of("code_review"), "implementation/code_review.md");
     assert_eq!(file_of("exploration"), "exploration/base.md");
-    assert_eq!(file_of("react-patterns"), "guidance/react-patterns.md");
-    let ambiguous = bench
-        .run(["prompt", "02_cli-update", "--mode", "autonomous"])
-        .bad_input("ambiguous");
+    let prompt_in = |mode: &str| bench.run(["prompt", "02_cli-update", "--mode", mode]);
+    // Guidance documents and READMEs have no front matter: not modes.
+    prompt_in("react-patterns").bad_input(
+        "`react-patterns` is not a mode: guidance/react-patterns.md has no ChannelCoder front matter",
+    );
+    prompt_in("README").bad_input("`README` is not a mode: planning/README.md");
+    bench
+        .run(["dispatch", "02_cli-update", "--mode", "planning/README"])
+        .bad_input("`planning/README` is not a mode");
+    let ambiguous = prompt_in("autonomous").bad_input("ambiguous");
     assert!(ambiguous.stderr.contains("implementation/autonomous"));
     assert!(ambiguous.stderr.contains("orchestration/autonomous"));
     // Area guides are not modes: their names do not resolve (nor make a
-    // name ambiguous); a path to one still names that file.
-    bench
-        .run(["prompt", "02_cli-update", "--mode", "cli"])
-        .bad_input("unknown mode `cli`");
-    bench
-        .run(["prompt", "02_cli-update", "--mode", "core"])
-        .bad_input("unknown mode `core`");
-    assert_eq!(
-        file_of("implementation/area/cli"),
-        "implementation/area/cli.md"
-    );
+    // name ambiguous), nor does a path to one.
+    prompt_in("cli").bad_input("unknown mode `cli`");
+    prompt_in("core").bad_input("unknown mode `core`");
+    prompt_in("implementation/area/cli").bad_input("implementation/area/cli.md is an area guide");
     bench.write(
         ".tasks/.modes/review/core.md",
         "---\n---\nReview {taskId}.\n",
     );
     assert_eq!(file_of("core"), "review/core.md");
-    let unknown = bench
-        .run(["prompt", "02_cli-update", "--mode", "nonesuch"])
-        .bad_input("unknown mode `nonesuch`");
-    assert!(
-        unknown.stderr.contains("available modes: auto, design"),
-        "{}",
-        unknown.stderr
-    );
+    prompt_in("nonesuch").bad_input("unknown mode `nonesuch`: no nonesuch.md");
+    for refused in ["nonesuch", "README"] {
+        prompt_in(refused).bad_input("available modes: auto, design");
+    }
 }
 
 #[test]
@@ -555,6 +592,41 @@ fn default_mode_comes_from_the_project_configuration() {
     bench
         .run(["prompt", "02_cli-update"])
         .bad_input("unknown field `defualt-mode`");
+}
+
+#[test]
+fn front_matter_errors_name_the_files_line() {
+    let bench = Bench::new();
+    // v2: the title, a blank line and `---` come before the block.
+    bench.write(
+        ".tasks/current/yaml-11A.task.md",
+        "# Yaml\n\n---\ntype: feature\nstatus: todo\narea: [cli\n---\n\n## Instruction\nDo.\n",
+    );
+    // MDTM: the `+++` line comes before the block.
+    bench.write(
+        ".tasks/FEATURE_x/toml-11A.md",
+        "+++\nid = \"toml-11A\"\ntitle = \"Toml\"\nstatus = \n+++\n",
+    );
+    bench.write(
+        ".tasks/.modes/broken/base.md",
+        "---\ninput:\n  taskId: string\n b: [\n---\nDo {taskId}.\n",
+    );
+    let tasks = bench.run(["tasks"]).ok();
+    assert!(
+        tasks
+            .stderr
+            .contains("yaml-11A.task.md has front matter that is not valid YAML (unclosed bracket '[' at line 6, column 7)"),
+        "{}",
+        tasks.stderr
+    );
+    assert!(
+        tasks.stderr.contains("not valid TOML (") && tasks.stderr.contains(" at line 4); skipped"),
+        "{}",
+        tasks.stderr
+    );
+    bench
+        .run(["prompt", "yaml-11A", "--mode", "broken"])
+        .bad_input("at line 4, column 2");
 }
 
 #[test]
