@@ -275,7 +275,7 @@ fn area_guidance(project: &Project, mode: &Mode, task: &Task) -> Result<Option<(
     if !path.is_file() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path)
+    let text = crate::files::read_project_text(&path)
         .with_context(|| format!("reading area guidance {}", path.display()))?;
     Ok(Some((
         path,

@@ -106,9 +106,12 @@ impl Config {
     /// Reads the project's configuration; a missing file is the default.
     pub fn load(project: &Project) -> Result<Config> {
         let path = project.config_dir().join(FILE_NAME);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::files::read_project_text(&path) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(err) if err.is_not_found() => return Ok(Config::default()),
+            Err(err) if err.is_refusal() => {
+                return Err(bad_input(format!("{} {err}", path.display())));
+            }
             Err(err) => {
                 return Err(err).with_context(|| format!("reading {}", path.display()));
             }

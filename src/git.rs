@@ -203,7 +203,7 @@ pub fn delete_branch(dir: &Path, branch: &str, expected: &str) -> Result<()> {
 /// (a commit in progress, or one that crashed) holds it. Read from the
 /// `.git` file's `gitdir:` line, without starting git.
 pub fn held_index_lock(path: &Path) -> Option<PathBuf> {
-    let link = std::fs::read_to_string(path.join(".git")).ok()?;
+    let link = crate::files::read_project_text(&path.join(".git")).ok()?;
     let admin = link.strip_prefix("gitdir:")?.trim();
     let lock = path.join(admin).join("index.lock");
     lock.exists().then_some(lock)

@@ -13,6 +13,7 @@ mod compose;
 mod config;
 mod docker;
 mod error;
+mod files;
 mod git;
 mod markdown;
 mod menu;

@@ -2,7 +2,6 @@
 //! does, listing the names a user can pass, and reading a mode's ChannelCoder
 //! front matter (`input:`, `allowedTools:`, `disallowedTools:`).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -10,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{bad_input, bail_input};
+use crate::files;
 use crate::markdown::{self, FrontMatter};
 use crate::names;
 use crate::project::Project;
@@ -87,10 +87,10 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     }
     if name.contains('/') {
         for candidate in [format!("{name}.md"), format!("{name}/base.md")] {
-            if modes_dir.join(&candidate).is_file() {
+            if is_present(&modes_dir.join(&candidate)) {
                 return match why_not_a_mode(modes_dir, &candidate) {
                     None => Ok(candidate),
-                    Some(why) => Err(not_a_mode(modes_dir, name, &candidate, why)),
+                    Some(why) => Err(not_a_mode(modes_dir, name, &candidate, &why)),
                 };
             }
         }
@@ -106,8 +106,11 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
         [one] => Ok((*one).clone()),
         [] => {
             let base = format!("{name}/base.md");
-            if modes_dir.join(&base).is_file() && why_not_a_mode(modes_dir, &base).is_none() {
-                return Ok(base);
+            if is_present(&modes_dir.join(&base)) {
+                match why_not_a_mode(modes_dir, &base) {
+                    None => return Ok(base),
+                    Some(why) => return Err(not_a_mode(modes_dir, name, &base, &why)),
+                }
             }
             // Area guides share their names with modes (`core`, `cli`):
             // a name that reaches only those is merely unknown.
@@ -116,7 +119,7 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
                 .filter(|other| !in_area(other))
                 .find_map(|other| Some((*other, why_not_a_mode(modes_dir, other)?)))
             {
-                Some((other, why)) => Err(not_a_mode(modes_dir, name, other, why)),
+                Some((other, why)) => Err(not_a_mode(modes_dir, name, other, &why)),
                 None => Err(unknown_mode(modes_dir, name)),
             }
         }
@@ -135,18 +138,33 @@ fn locate(modes_dir: &Path, name: &str) -> Result<String> {
     }
 }
 
+/// Whether a mode file is there: anything but a folder, so that a FIFO or a
+/// device in its place is named when it is refused, not taken for absent.
+fn is_present(path: &Path) -> bool {
+    path.metadata().is_ok_and(|meta| !meta.is_dir())
+}
+
 /// Why the `.md` file `relative` below `.modes` is not a mode, or `None`
-/// when it is one: area guides are added to the prompts of the modes
-/// beside them; READMEs and guidance documents have no ChannelCoder front
-/// matter. Every `base.md` is a mode.
-fn why_not_a_mode(modes_dir: &Path, relative: &str) -> Option<&'static str> {
+/// when it is one: a FIFO, a device or a huge file is not read at all;
+/// area guides are added to the prompts of the modes beside them; READMEs
+/// and guidance documents have no ChannelCoder front matter. Every
+/// `base.md` is a mode.
+fn why_not_a_mode(modes_dir: &Path, relative: &str) -> Option<String> {
+    let path = modes_dir.join(relative);
+    if let Err(err) = files::open_regular(&path, files::MAX_PROJECT_FILE)
+        && err.is_refusal()
+    {
+        return Some(err.to_string());
+    }
     if in_area(relative) {
-        return Some("is an area guide, added to the prompt of the modes in the folder above it");
+        return Some(
+            "is an area guide, added to the prompt of the modes in the folder above it".into(),
+        );
     }
     let is_base = relative == "base.md" || relative.ends_with("/base.md");
-    if !is_base && !has_front_matter(&modes_dir.join(relative)) {
+    if !is_base && !has_front_matter(&path) {
         return Some(
-            "has no ChannelCoder front matter (a `---` block): a document to read (a README, a guide), not a prompt",
+            "has no ChannelCoder front matter (a `---` block): a document to read (a README, a guide), not a prompt".into(),
         );
     }
     None
@@ -183,8 +201,14 @@ fn unknown_mode(modes_dir: &Path, name: &str) -> anyhow::Error {
 
 fn load(modes_dir: &Path, name: &str, relative: &str) -> Result<Mode> {
     let file = modes_dir.join(relative);
-    let text = fs::read_to_string(&file)
-        .with_context(|| format!("reading mode file {}", file.display()))?;
+    let text = files::read_project_text(&file).map_err(|err| {
+        let message = format!("mode file {} {err}", file.display());
+        if err.is_refusal() {
+            bad_input(message)
+        } else {
+            anyhow::Error::new(err).context(format!("reading mode file {}", file.display()))
+        }
+    })?;
     let doc = markdown::split(&text);
     let spec = match doc.front_matter {
         Some(FrontMatter::Yaml(yaml)) => parse_spec(yaml, doc.lines_before_front_matter)
@@ -307,7 +331,17 @@ pub fn list(project: &Project) -> Result<Vec<ModeEntry>> {
     if !modes_dir.is_dir() {
         return Ok(Vec::new());
     }
-    list_in(&modes_dir)
+    let entries = list_in(&modes_dir)?;
+    // Said here, once, not by every lookup that lists the modes.
+    for relative in mode_files(&modes_dir)? {
+        let path = modes_dir.join(&relative);
+        if let Err(err) = files::open_regular(&path, files::MAX_PROJECT_FILE)
+            && err.is_refusal()
+        {
+            crate::task::warn(&path, &format!("{err}; passed over"));
+        }
+    }
+    Ok(entries)
 }
 
 /// Mode files are the `.md` files with ChannelCoder front matter, and every
@@ -372,9 +406,5 @@ fn in_area(relative: &str) -> bool {
 }
 
 fn has_front_matter(path: &Path) -> bool {
-    use std::io::Read;
-    let mut start = [0u8; 4];
-    fs::File::open(path)
-        .and_then(|mut file| file.read_exact(&mut start))
-        .is_ok_and(|()| start.starts_with(b"---"))
+    files::read_start(path, 3).starts_with(b"---")
 }

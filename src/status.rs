@@ -208,7 +208,7 @@ impl Tally {
         let mut tally = Tally::default();
         for books in all_books {
             for path in books.record_files()? {
-                let Some(glance) = fs::read(&path)
+                let Some(glance) = crate::files::read_capped(&path, crate::files::MAX_RECORD)
                     .ok()
                     .and_then(|bytes| serde_json::from_slice::<Glance>(&bytes).ok())
                     .filter(|glance| glance.exec_type.is_some())

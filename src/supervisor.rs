@@ -9,7 +9,7 @@
 //! (SIGKILL after a grace period) and records `stopped`; a SIGHUP because the
 //! tmux server went away records `interrupted`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ use signal_hook::iterator::Signals;
 
 use crate::books::{self, Books, ExecType, Record, Status};
 use crate::docker;
+use crate::files;
 use crate::process;
 use crate::procs;
 use crate::status::{self, Counts};
@@ -198,19 +199,25 @@ fn announce(tmux: &Tmux, record: &Record) {
     ] {
         commands.add(["set-option", "-w", "-t", &pane, option, value]);
     }
-    if let Some(parent) = record.log_file.parent() {
-        let _ = fs::create_dir_all(parent);
+    // The shell tmux starts opens the log by its name: made (or checked)
+    // here first, so a symlink planted in its place is refused, not followed.
+    match open_log(&record.log_file) {
+        Ok(_) => {
+            // pipe-pane runs a shell command, which tmux first expands as a
+            // format: the path is ours, quoted for the shell and `#` escaped.
+            let log = tmux::escape_format(&shell_words::quote(&record.log_file.to_string_lossy()));
+            commands.add([
+                "pipe-pane",
+                "-o",
+                "-t",
+                &pane,
+                &format!("exec cat >> {log}"),
+            ]);
+        }
+        Err(err) => say(&format!(
+            "scopecraft-tmux: the pane's output is not logged: {err:#}"
+        )),
     }
-    // pipe-pane runs a shell command, which tmux first expands as a
-    // format: the path is ours, quoted for the shell and `#` escaped.
-    let log = tmux::escape_format(&shell_words::quote(&record.log_file.to_string_lossy()));
-    commands.add([
-        "pipe-pane",
-        "-o",
-        "-t",
-        &pane,
-        &format!("exec cat >> {log}"),
-    ]);
     if let Ok(counts) = Counts::all() {
         counts.push(&mut commands);
     }
@@ -341,15 +348,12 @@ fn reclaim_terminal() {
     }
 }
 
-fn open_log(path: &Path) -> Result<File> {
+/// The session's log, ours: never reached through a planted symlink.
+pub fn open_log(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening the log {}", path.display()))
+    files::open_append(path).with_context(|| format!("opening the log {}", path.display()))
 }
 
 /// Appends the agent's stdout to the log line by line, each line in one

@@ -7,6 +7,7 @@ mod record;
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +15,7 @@ use anyhow::{Context, Result};
 
 pub use record::{ExecType, Record, Run, Status, TmuxPlace, WorktreePlace};
 
+use crate::files;
 use crate::procs;
 use crate::project::{self, Project};
 
@@ -52,8 +54,18 @@ impl Books {
         self.dir.join("logs").join(format!("{session_name}.log"))
     }
 
+    /// A session's lock file. Lock files live beside the records under
+    /// names no record, log or prompt can have (a leading `.`), and the two
+    /// kinds of lock cannot share a name either: see [`Books::worktree_lock`].
     fn lock_path(&self, session_name: &str) -> PathBuf {
         self.dir.join(format!(".{session_name}.lock"))
+    }
+
+    fn worktree_lock_path(&self, env_id: &str) -> PathBuf {
+        // `@` is in no session name (a task id and mode segments joined by
+        // `.`), so a mode named `worktree` does not make this a session's
+        // lock, which its own dispatch would then take twice.
+        self.dir.join(format!(".{env_id}@worktree.lock"))
     }
 
     /// Holds the session's lock until dropped; every read-modify-write of a
@@ -68,22 +80,39 @@ impl Books {
     /// never removes one a dispatch is about to use. Taken after a session
     /// lock, never before one.
     pub fn worktree_lock(&self, env_id: &str) -> Result<KeyLock> {
-        // Session names hold no `.`, so this cannot be a session's lock file.
-        self.lock_file(&self.dir.join(format!(".{env_id}.worktree.lock")))
+        self.lock_file(&self.worktree_lock_path(env_id))
     }
 
+    /// Locks `path`, a file that exists only while someone holds or waits
+    /// for it: the holder removes it on release (so no lock files pile up),
+    /// and a waiter that then gets the lock of a removed file finds that the
+    /// path names another file, or none, and starts over. So the lock held
+    /// is always the one of the file at `path`, and only its holder removes
+    /// it.
     fn lock_file(&self, path: &Path) -> Result<KeyLock> {
         fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating the books folder {}", self.dir.display()))?;
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .with_context(|| format!("opening lock file {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("locking {}", path.display()))?;
-        Ok(KeyLock { _file: file })
+        loop {
+            let file = files::open_lock(path)
+                .with_context(|| format!("opening lock file {}", path.display()))?;
+            file.lock()
+                .with_context(|| format!("locking {}", path.display()))?;
+            let held = file.metadata()?;
+            match fs::symlink_metadata(path) {
+                Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                    return Ok(KeyLock {
+                        file,
+                        path: path.to_path_buf(),
+                    });
+                }
+                // Removed (and perhaps made again) by the holder before us.
+                Ok(_) => continue,
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                Err(err) => {
+                    return Err(err).with_context(|| format!("checking {}", path.display()));
+                }
+            }
+        }
     }
 
     /// The record as on disk, not reconciled. `None` when there is none,
@@ -91,7 +120,7 @@ impl Books {
     /// dispatch of the session then replaces it).
     pub fn read_raw(&self, session_name: &str) -> Result<Option<Record>> {
         let path = self.record_path(session_name);
-        match fs::read(&path) {
+        match files::read_capped(&path, files::MAX_RECORD) {
             Ok(bytes) => match parse(&path, &bytes) {
                 Ok(record) => Ok(Some(record)),
                 Err(err) => {
@@ -99,7 +128,14 @@ impl Books {
                     Ok(None)
                 }
             },
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) if err.is_refusal() => {
+                eprintln!(
+                    "scopecraft-tmux: warning: ignoring {}, which {err}",
+                    path.display()
+                );
+                Ok(None)
+            }
             Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
         }
     }
@@ -146,8 +182,8 @@ impl Books {
     pub fn list_raw(&self, warn: bool) -> Result<Vec<Record>> {
         let mut records = Vec::new();
         for path in self.record_files()? {
-            let parsed = fs::read(&path)
-                .map_err(anyhow::Error::from)
+            let parsed = files::read_capped(&path, files::MAX_RECORD)
+                .map_err(|err| anyhow::anyhow!("it {err}"))
                 .and_then(|bytes| parse(&path, &bytes));
             match parsed {
                 Ok(record) => records.push(record),
@@ -292,7 +328,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .unwrap_or(0)
     ));
     let result = (|| {
-        let mut file = File::create(&temporary)?;
+        let mut file = files::create_new(&temporary)?;
         file.write_all(bytes)?;
         file.flush()?;
         fs::rename(&temporary, path)
@@ -304,9 +340,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// An exclusive lock on one session key, released on drop.
+/// An exclusive lock on one session key, released on drop, when its file
+/// is removed (still under the lock) and then closed.
 pub struct KeyLock {
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+impl Drop for KeyLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
 }
 
 /// Now as RFC 3339 UTC with milliseconds, like JavaScript's `toISOString`.
@@ -392,6 +437,42 @@ mod tests {
             .filter(|n| n.ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn locks_exclude_each_other_and_leave_no_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        let counter = dir.path().join("counter");
+        fs::write(&counter, "0").unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (books, counter) = (books.clone(), counter.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let _lock = books.lock("key.mode").unwrap();
+                        // A read-modify-write that loses counts unless
+                        // every holder is alone.
+                        let n: u32 = fs::read_to_string(&counter).unwrap().parse().unwrap();
+                        std::thread::yield_now();
+                        fs::write(&counter, (n + 1).to_string()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(fs::read_to_string(&counter).unwrap(), "400");
+        let left: Vec<_> = fs::read_dir(books.dir()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn session_and_worktree_locks_never_share_a_file() {
+        let books = Books::at(PathBuf::from("/b"));
+        let session = crate::names::session_name("t-11A", "worktree");
+        assert_ne!(books.lock_path(&session), books.worktree_lock_path("t-11A"));
     }
 
     #[test]

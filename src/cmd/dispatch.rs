@@ -10,6 +10,7 @@ use crate::books::{ExecType, Record};
 use crate::cli::DispatchArgs;
 use crate::config::Config;
 use crate::ops::dispatch::{self, Outcome, Preview};
+use crate::ops::sessions;
 use crate::output;
 
 impl Run for DispatchArgs {
@@ -102,10 +103,10 @@ fn report_existing(record: &Record) -> Result<()> {
         )?,
         _ => writeln!(
             out,
-            "{} ({}) is already running headless (pid {}); follow it with: scopecraft-tmux logs {} --mode {} -f",
+            "{} ({}) is already running headless ({}); follow it with: scopecraft-tmux logs {} --mode {} -f",
             record.task_id,
             record.mode_name(),
-            record.supervisor_pid.map_or("?".into(), |p| p.to_string()),
+            sessions::live_process(record),
             record.task_id,
             record.mode_name()
         )?,

@@ -19,6 +19,11 @@ impl Run for HookArgs {
         };
         books::adopt_home_of(&self.record);
         let (books, name) = books::locate(&self.record)?;
+        // Most hooks (every tool use) change nothing: seen without a lock.
+        match books.read_raw(&name)? {
+            Some(record) if record.status.is_live() && record.status != state => {}
+            _ => return Ok(()),
+        }
         let record = {
             let _lock = books.lock(&name)?;
             let Some(mut record) = books.read_raw(&name)? else {

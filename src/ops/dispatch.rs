@@ -940,14 +940,7 @@ fn respawn_finished_window(
 /// outlives this command and the terminal.
 fn start_detached(plan: &Plan, record: &mut Record) -> Result<()> {
     let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
-    if let Some(dir) = record.log_file.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&record.log_file)
-        .with_context(|| format!("opening the log {}", record.log_file.display()))?;
+    let log = supervisor::open_log(&record.log_file)?;
     let (program, args) = supervise.split_first().context("a supervisor command")?;
     let mut cmd = process::cmd(program).args(args);
     {

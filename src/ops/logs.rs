@@ -229,14 +229,14 @@ impl LogFile {
     /// no log (yet).
     fn pump(&mut self, sink: &mut dyn Sink, out: &mut dyn Write) -> Result<bool> {
         if self.file.is_none() {
-            match File::open(&self.path) {
+            match crate::files::open_regular(&self.path, u64::MAX) {
                 Ok(mut file) => {
                     if self.skip {
                         self.position = file.seek(SeekFrom::End(0))?;
                     }
                     self.file = Some(file);
                 }
-                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+                Err(err) if err.is_not_found() => return Ok(false),
                 Err(err) => {
                     return Err(err).with_context(|| format!("opening {}", self.path.display()));
                 }

@@ -118,3 +118,22 @@ pub fn of_project_or_all(project: Option<&Project>) -> Result<Vec<Record>> {
         None => list(&books::all_projects()?),
     }
 }
+
+/// The live process of a running session, for messages: its supervisor,
+/// or its agent when the supervisor is gone.
+pub fn live_process(record: &Record) -> String {
+    let supervised = record.supervisor_pid.filter(|&pid| {
+        crate::procs::is_alive(
+            pid,
+            record.supervisor_start_ticks,
+            record.boot_id.as_deref(),
+        )
+    });
+    match (supervised, record.pid) {
+        (Some(pid), _) => format!("pid {pid}"),
+        (None, Some(pid)) if books::agent_alive(record) => {
+            format!("agent pid {pid}, its supervisor gone")
+        }
+        _ => "pid ?".to_string(),
+    }
+}

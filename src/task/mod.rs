@@ -4,13 +4,13 @@
 mod mdtm;
 mod v2;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::error::bail_input;
+use crate::files;
 use crate::markdown;
 use crate::names;
 use crate::project::Project;
@@ -136,12 +136,12 @@ fn walk(root: &Path, tasks: &mut Vec<Task>) -> Result<()> {
 /// Reads `path` as a task when it is one; `None` for other markdown.
 fn read_task(root: &Path, path: &Path, name: &str) -> Result<Option<Task>> {
     let is_v2_name = name.ends_with(".task.md") || name == "_overview.md";
-    let text = match fs::read_to_string(path) {
+    let text = match files::read_project_text(path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
-            if is_v2_name {
-                warn(path, "is not UTF-8 text; skipped");
-            }
+        // Not UTF-8: markdown of another kind unless named as a task.
+        Err(files::Unreadable::NotText) if !is_v2_name => return Ok(None),
+        Err(err) if err.is_refusal() => {
+            warn(path, &format!("{err}; passed over"));
             return Ok(None);
         }
         Err(err) => {

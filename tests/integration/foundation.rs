@@ -8,29 +8,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::support::{Bench, copy_dir, fixtures, git};
-
-/// Scopecraft's directory name for a project root (SPEC §5).
-fn encode_root(root: &std::path::Path) -> String {
-    root.components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .map(|part| {
-            part.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-}
+use crate::support::{Bench, copy_dir, encode_root, fixtures, git};
 
 fn task_ids(run: &crate::support::Run) -> Vec<String> {
     run.json()

@@ -7,6 +7,7 @@
 mod support;
 
 mod dispatch;
+mod faults;
 mod foundation;
 mod headless;
 mod plugin;

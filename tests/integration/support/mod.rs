@@ -333,6 +333,46 @@ impl Bench {
         assert_eq!(run.code, Some(0), "tmux new-session: {}", run.stderr);
     }
 
+    /// The project's session folder in the books (it may not exist yet).
+    pub fn sessions_dir(&self) -> PathBuf {
+        self.scopecraft_home
+            .join("projects")
+            .join(encode_root(&self.project))
+            .join("sessions")
+    }
+
+    /// Runs the binary with `args`, killed (and the test failed) when it
+    /// has not ended within `limit`: for what used to hang.
+    #[track_caller]
+    pub fn run_within<I, S>(&self, limit: Duration, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect();
+        let mut child = self
+            .cmd()
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("running the binary");
+        let deadline = Instant::now() + limit;
+        while child.try_wait().expect("waiting for the binary").is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("`{}` did not end within {limit:?}", args.join(" "));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Run::from(child.wait_with_output().expect("collecting the output"))
+    }
+
     /// A global tmux option of this bench's server; empty when unset.
     pub fn option(&self, name: &str) -> String {
         let run = self.tmux(["show-options", "-gqv", name]);
@@ -438,6 +478,28 @@ impl Run {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", self.stdout))
     }
+}
+
+/// Scopecraft's directory name for a project root (SPEC §5).
+pub fn encode_root(root: &Path) -> String {
+    root.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .map(|part| {
+            part.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

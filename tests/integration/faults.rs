@@ -1,0 +1,250 @@
+//! Faults and hostile input: files that are not what they seem, planted
+//! links, tampered records, names that collide, debris. Each test is one
+//! way the binary was once made to hang, lie, follow a link or leave
+//! things behind.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::{Bench, kill, process_gone, wait_for};
+
+/// What a command that used to hang gets before the test fails.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn mkfifo(path: &Path) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// Files ending in `.lock` in the session folder.
+fn lock_files(bench: &Bench) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(bench.sessions_dir()) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".lock"))
+        .collect()
+}
+
+#[test]
+fn fifos_and_device_links_among_tasks_and_modes_are_passed_over() {
+    let bench = Bench::with_tasks(&["real-11A"]).with_git();
+    mkfifo(&bench.project.join(".tasks/current/fifo-11B.task.md"));
+    symlink(
+        "/dev/zero",
+        bench.project.join(".tasks/current/zero-11C.task.md"),
+    )
+    .unwrap();
+    symlink(
+        "/dev/urandom",
+        bench.project.join(".tasks/backlog-random.md"),
+    )
+    .unwrap();
+    mkfifo(&bench.project.join(".tasks/.modes/review/base.md"));
+    symlink(
+        "/dev/zero",
+        bench.project.join(".tasks/.modes/implementation/zero.md"),
+    )
+    .unwrap();
+
+    let tasks = bench.run_within(LIMIT, ["tasks"]).ok();
+    assert!(tasks.stdout.contains("real-11A"), "{}", tasks.stdout);
+    assert!(!tasks.stdout.contains("fifo-11B"), "{}", tasks.stdout);
+    for (file, kind) in [
+        (
+            "fifo-11B.task.md",
+            "is a FIFO, not a regular file; passed over",
+        ),
+        (
+            "zero-11C.task.md",
+            "is a character device, not a regular file; passed over",
+        ),
+    ] {
+        assert!(
+            tasks
+                .stderr
+                .lines()
+                .any(|line| line.contains(file) && line.contains(kind)),
+            "{file}: {}",
+            tasks.stderr
+        );
+    }
+
+    let modes = bench.run_within(LIMIT, ["modes"]).ok();
+    assert!(modes.stdout.contains("implementation"), "{}", modes.stdout);
+    bench.run_within(LIMIT, ["prompt", "real-11A"]).ok();
+    bench
+        .run_within(
+            LIMIT,
+            ["dispatch", "real-11A", "--dry-run", "-e", "detached"],
+        )
+        .ok();
+    // The FIFO named as a mode: refused, with the file named.
+    bench
+        .run_within(LIMIT, ["prompt", "real-11A", "--mode", "review"])
+        .bad_input("is a FIFO, not a regular file");
+    bench
+        .run_within(LIMIT, ["prompt", "real-11A", "--mode", "zero"])
+        .bad_input("zero.md is a character device");
+
+    // A configuration file that is a FIFO does not hang a dispatch either.
+    mkfifo(
+        &bench
+            .project
+            .join(".tasks/.config/scopecraft-tmux.toml.new"),
+    );
+    fs::rename(
+        bench
+            .project
+            .join(".tasks/.config/scopecraft-tmux.toml.new"),
+        bench.project.join(".tasks/.config/scopecraft-tmux.toml"),
+    )
+    .unwrap();
+    bench
+        .run_within(LIMIT, ["dispatch", "real-11A", "--dry-run"])
+        .bad_input("scopecraft-tmux.toml is a FIFO");
+}
+
+#[test]
+fn a_mode_named_worktree_does_not_take_its_tasks_worktree_lock() {
+    let bench = Bench::with_tasks(&["wt-11A"]);
+    bench.write(
+        ".tasks/.modes/worktree/base.md",
+        "---\ninput:\n  taskId: string\n---\n\nWork on {taskId}.\n",
+    );
+    let bench = bench.with_git();
+    bench
+        .run_within(
+            LIMIT,
+            ["dispatch", "wt-11A", "--mode", "worktree", "-e", "detached"],
+        )
+        .ok();
+    let record = bench.wait_for_status("wt-11A", "worktree", "completed");
+    assert!(record["worktree"]["path"].is_string(), "{record}");
+    // And the task's worktree can be cleaned: nothing holds its lock.
+    bench
+        .run_within(LIMIT, ["worktree", "clean", "wt-11A"])
+        .ok();
+}
+
+#[test]
+fn links_planted_in_the_books_are_refused_not_followed() {
+    let bench = Bench::with_tasks(&["first-11A", "log-11B", "lock-11C"]);
+    bench
+        .run([
+            "dispatch",
+            "first-11A",
+            "--exec",
+            "detached",
+            "--no-worktree",
+        ])
+        .ok();
+    bench.wait_for_status("first-11A", "implementation", "completed");
+    let sessions = bench.sessions_dir();
+    let outside = bench.dir.path().join("outside.txt");
+    fs::write(&outside, "precious\n").unwrap();
+
+    // The log of the next session, a link to a file outside the books.
+    fs::create_dir_all(sessions.join("logs")).unwrap();
+    symlink(&outside, sessions.join("logs/log-11B.implementation.log")).unwrap();
+    let run = bench.run(["dispatch", "log-11B", "--exec", "detached", "--no-worktree"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("is a symlink, not a file scopecraft-tmux made"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
+    // Nothing half-made: no record, no prompt file.
+    assert!(!sessions.join("log-11B.implementation.info.json").exists());
+    let leftovers: Vec<_> = fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("log-11B"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A session's lock file, a link to where a file would be created.
+    let target = bench.dir.path().join("created-through-a-link");
+    symlink(&target, sessions.join(".lock-11C.implementation.lock")).unwrap();
+    let run = bench.run([
+        "dispatch",
+        "lock-11C",
+        "--exec",
+        "detached",
+        "--no-worktree",
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("is a symlink"), "{}", run.stderr);
+    assert!(!target.exists(), "nothing made through the link");
+}
+
+#[test]
+fn no_lock_files_are_left_behind() {
+    let ids: Vec<String> = (0..4).map(|i| format!("tidy-{i}-11A")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let bench = Bench::with_tasks(&refs).with_git();
+    for id in &ids {
+        bench.run(["dispatch", id, "--exec", "detached"]).ok();
+    }
+    for id in &ids {
+        bench.wait_for_status(id, "implementation", "completed");
+    }
+    bench.run(["list"]).ok();
+    bench.run(["worktree", "clean"]).ok();
+    // The supervisors may still be releasing their last lock.
+    wait_for("no lock files", Duration::from_secs(10), || {
+        lock_files(&bench).is_empty().then_some(())
+    });
+}
+
+#[test]
+fn already_running_names_the_live_process() {
+    let bench = Bench::with_tasks(&["orphan-11A"]);
+    bench.agent_behaviour("orphan-11A", "sleep=60\n");
+    let dispatch = || {
+        bench
+            .run([
+                "dispatch",
+                "orphan-11A",
+                "--exec",
+                "detached",
+                "--no-worktree",
+            ])
+            .ok()
+    };
+    dispatch();
+    let agent = wait_for("the agent's pid", Duration::from_secs(10), || {
+        bench.record("orphan-11A", "implementation")["pid"].as_u64()
+    });
+    let record = bench.record("orphan-11A", "implementation");
+    let supervisor = record["supervisorPid"].as_u64().unwrap();
+    let again = dispatch();
+    assert!(
+        again
+            .stdout
+            .contains(&format!("running headless (pid {supervisor})")),
+        "{}",
+        again.stdout
+    );
+    // The supervisor dies; its agent lives on.
+    kill(supervisor, libc::SIGKILL);
+    wait_for("the supervisor gone", Duration::from_secs(5), || {
+        process_gone(supervisor).then_some(())
+    });
+    let again = dispatch();
+    assert!(
+        again.stdout.contains(&format!(
+            "running headless (agent pid {agent}, its supervisor gone)"
+        )),
+        "{}",
+        again.stdout
+    );
+    bench.run(["stop", "orphan-11A"]).ok();
+}
