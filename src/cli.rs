@@ -53,6 +53,12 @@ pub enum Command {
     /// Show a session's output: a headless run's stream rendered for people, a tmux run's text
     #[command(after_help = LOGS_HELP)]
     Logs(LogsArgs),
+    /// What a task's branch changed since it left its base, and what its worktree has not committed
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
+    /// Bring a task's branch into its base branch in the main checkout (a merge commit by default)
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
     /// The tasks' git worktrees: list them, remove those no session uses
     #[command(subcommand, after_help = WORKTREE_HELP)]
     Worktree(WorktreeCommand),
@@ -247,6 +253,69 @@ pub struct AttachArgs {
     pub terminal: Option<Gui>,
 }
 
+const DIFF_HELP: &str = "\
+The base is the branch the worktree was made from (recorded then), else the main
+checkout's branch; the branch's changes are shown from where it left the base,
+so what the base gained since is not in them. A subtask shares its parent's
+worktree and branch: its diff is the parent's.
+
+Colours on a terminal (not with NO_COLOR), plain when piped: pipe into a pager
+(`| less -R`) or use the menu's Diff entry.
+
+Exit codes:
+  0  success
+  1  failure (a git command failed or gave no answer in time)
+  2  bad usage or bad input (unknown task, the task has no branch yet, …)";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The task id (a subtask's diff is its parent's branch)
+    pub task: String,
+    /// Files and line counts instead of the patch
+    #[arg(long)]
+    pub stat: bool,
+    /// Print JSON: base, fork point, commits, files and the text of each part
+    #[arg(long)]
+    pub json: bool,
+}
+
+const MERGE_HELP: &str = "\
+Merges the task's branch task/<id> into its base (the branch the worktree was
+made from, else the main checkout's) in the main checkout: a merge commit by
+default, --squash for one commit with the branch's whole change, --rebase for
+the branch's commits replayed onto the base (the branch and its worktree move
+there too). Git's commit hooks do not run: the commits are made without
+touching any checkout, then the base is fast-forwarded to them.
+
+It refuses, changing nothing, when the main checkout has uncommitted changes or
+is on another branch, the worktree has uncommitted work, a run of the task (or
+of a subtask sharing its worktree) is live, or the merge would conflict (the
+files are named; checked with git merge-tree first). The merge is recorded in
+the books; `worktree clean` then removes the worktree and branch.
+
+Exit codes:
+  0  merged, or nothing to merge
+  1  failure (a git command failed or gave no answer in time)
+  2  refused (see above), bad usage or bad input";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The task id (a subtask merges its parent's branch, which its siblings share)
+    pub task: String,
+    /// One new commit on the base with the branch's whole change
+    #[arg(long, conflicts_with = "rebase")]
+    pub squash: bool,
+    /// Replay the branch's commits onto the base, then fast-forward the base
+    #[arg(long)]
+    pub rebase: bool,
+    /// The message of the merge or squash commit [default: "Merge task/<id>: <title>"]
+    #[arg(short, long, value_name = "TEXT", conflicts_with = "rebase")]
+    pub message: Option<String>,
+    /// Print what happened as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
 const WORKTREE_HELP: &str = "\
 Each task environment (a task, or the parent of subtasks) has a worktree on the
 branch task/<id>, by default in ../<repo>.worktrees/<id> beside the main
@@ -254,9 +323,18 @@ checkout; [worktree] dir = \"…\" and enabled = false in
 .tasks/.config/scopecraft-tmux.toml change that.
 
 `clean` never loses work without --force: it keeps a worktree that has
-uncommitted changes (untracked files included) or commits on no other branch
-and no remote, and says which. Files git ignores (build output) go with the
-worktree. A worktree a live session uses is never removed.
+uncommitted changes (untracked files included), edits hidden by
+--assume-unchanged or --skip-worktree, ignored files that are not build output
+(.env, notes), or commits on no other branch, no remote and not in the base
+branch, and says which. Work that landed in the base counts as there: merged,
+cherry-picked, rebased or squash-merged. Build output (target/, node_modules/,
+…) goes with the worktree. A worktree a live session of any project uses is
+never removed, nor one another project in the same repository made.
+
+--force first saves what would be lost under refs/scopecraft/saved/<id>/<time>;
+`worktree list` shows each saved ref and the git commands that restore it.
+
+Every git command is given SCOPECRAFT_GIT_TIMEOUT seconds (default 60).
 
 Exit codes:
   0  success
@@ -265,9 +343,9 @@ Exit codes:
 
 #[derive(Debug, Subcommand)]
 pub enum WorktreeCommand {
-    /// List the task worktrees: branch, uncommitted changes, commits ahead of the main checkout's branch, live sessions
+    /// List the task worktrees: branch, uncommitted changes, commits ahead of the main checkout's branch, live sessions, work saved by clean --force
     List(WorktreeListArgs),
-    /// Remove task worktrees (and their merged task/ branches) that no live session uses
+    /// Remove task worktrees (and their task/ branches) whose work has landed and that no live session uses
     Clean(WorktreeCleanArgs),
 }
 
@@ -282,7 +360,7 @@ pub struct WorktreeListArgs {
 pub struct WorktreeCleanArgs {
     /// Only this task's worktree (a subtask's is its parent's) [default: every task worktree]
     pub task: Option<String>,
-    /// Also remove worktrees with uncommitted changes or commits on no other branch or remote, and delete those commits' task/ branch
+    /// Also remove worktrees with uncommitted changes or unmerged commits (and their task/ branch), after saving them under refs/scopecraft/saved/
     #[arg(long)]
     pub force: bool,
 }

@@ -6,12 +6,12 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -21,6 +21,8 @@ pub struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     timeout: Option<Duration>,
+    /// Said after "did not answer within …": what may hold the program.
+    timeout_hint: Option<String>,
 }
 
 /// Builds a command for `program`, found on `PATH` unless it has a `/`.
@@ -33,6 +35,7 @@ pub fn cmd(program: impl AsRef<OsStr>) -> Cmd {
         program,
         args: Vec::new(),
         timeout: None,
+        timeout_hint: None,
     }
 }
 
@@ -74,6 +77,13 @@ impl Cmd {
     /// whatever lock we hold, for ever.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.timeout = Some(limit);
+        self
+    }
+
+    /// What a timeout's error adds: what may hold the program, how to
+    /// allow it longer.
+    pub fn timeout_hint(mut self, hint: impl Into<String>) -> Self {
+        self.timeout_hint = Some(hint.into());
         self
     }
 
@@ -125,9 +135,20 @@ impl Cmd {
 
     /// Like [`Cmd::output_unchecked`], but gives up after `limit`: the
     /// program is killed and an error says it did not answer in time. A
-    /// watchdog thread does the killing, so an answer is seen at once.
+    /// watchdog thread does the killing, so an answer is seen at once. The
+    /// output is read on threads of its own, so a process the program left
+    /// behind holding its stdout or stderr (a hung credential helper, a
+    /// hook's child) cannot keep us waiting past the limit either.
     pub fn output_within(self, limit: Duration) -> Result<Output> {
-        let (child, display) = self.spawn_captured()?;
+        let deadline = Instant::now() + limit;
+        let hint = self
+            .timeout_hint
+            .as_ref()
+            .map(|hint| format!("; {hint}"))
+            .unwrap_or_default();
+        let (mut child, display) = self.spawn_captured()?;
+        let stdout = read_on_a_thread(child.stdout.take());
+        let stderr = read_on_a_thread(child.stderr.take());
         let pid = child.id();
         let finished = Arc::new((Mutex::new(false), Condvar::new()));
         let timed_out = Arc::new(AtomicBool::new(false));
@@ -146,17 +167,29 @@ impl Cmd {
                 }
             })
         };
-        let output = child.wait_with_output();
+        let status = child.wait();
         {
             let (lock, wake) = &*finished;
             *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
             wake.notify_one();
         }
         let _ = watchdog.join();
+        // What is still held open after the program ended gets until the
+        // deadline (a moment, once the program was killed).
+        let until = deadline.max(Instant::now() + Duration::from_millis(100));
+        let stdout = stdout.recv_timeout(until.saturating_duration_since(Instant::now()));
+        let stderr = stderr.recv_timeout(until.saturating_duration_since(Instant::now()));
+        let (Ok(stdout), Ok(stderr)) = (stdout, stderr) else {
+            bail!("`{display}` did not answer within {}{hint}", seconds(limit));
+        };
         if timed_out.load(Ordering::SeqCst) {
-            bail!("`{display}` did not answer within {}s", limit.as_secs());
+            bail!("`{display}` did not answer within {}{hint}", seconds(limit));
         }
-        output.with_context(|| format!("waiting for `{display}`"))
+        Ok(Output {
+            status: status.with_context(|| format!("waiting for `{display}`"))?,
+            stdout: stdout?,
+            stderr: stderr?,
+        })
     }
 
     /// Starts the program and returns the child; stdio as configured.
@@ -186,6 +219,27 @@ impl fmt::Display for Cmd {
             .map(|word| word.to_string_lossy());
         f.write_str(&shell_words::join(words))
     }
+}
+
+/// `1.5s`, `60s`.
+fn seconds(limit: Duration) -> String {
+    format!("{}s", limit.as_secs_f64())
+}
+
+/// Reads `pipe` to its end on a thread; the bytes arrive on the channel.
+fn read_on_a_thread(
+    pipe: Option<impl Read + Send + 'static>,
+) -> mpsc::Receiver<io::Result<Vec<u8>>> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let read = match pipe {
+            Some(mut pipe) => pipe.read_to_end(&mut bytes).map(|_| bytes),
+            None => Ok(bytes),
+        };
+        let _ = send.send(read);
+    });
+    receive
 }
 
 fn spawn_error(program: &OsStr, display: &str, err: io::Error) -> anyhow::Error {

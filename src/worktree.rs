@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::books::worktrees::{WorktreeBooks, WorktreeRecord};
 use crate::config::{self, Config};
 use crate::error::bail_input;
 use crate::git::{self, Checkout};
@@ -35,6 +36,9 @@ pub struct Target {
     /// inside it when `.tasks/` is not at the top of the repository.
     pub workdir: PathBuf,
     pub action: Action,
+    /// The branch of the checkout new task branches start from; `None`
+    /// when it is detached.
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +185,34 @@ pub fn make(project: &Project, config: &Config, env_id: &str) -> Result<(Target,
         unmake(&target, &made);
         bail_input!("{problem}; commit it, or dispatch with --no-worktree");
     }
+    record(
+        project,
+        env_id,
+        &target,
+        made.branch.as_ref().map(|(_, at)| at),
+    );
     Ok((target, made))
+}
+
+/// Writes the worktree's record when it has none: the project that made
+/// (or first used) it, and the branch and commit it left.
+fn record(project: &Project, env_id: &str, target: &Target, fork_point: Option<&String>) {
+    let written = (|| {
+        let books = WorktreeBooks::for_project(project)?;
+        if books.claims(env_id, &target.path) {
+            return Ok(());
+        }
+        let mut record = WorktreeRecord::new(project, env_id, &target.path, &target.branch);
+        record.base = target.base.clone();
+        record.fork_point = fork_point.cloned();
+        books.write(&record)
+    })();
+    if let Err(err) = written {
+        eprintln!(
+            "scopecraft-tmux: warning: could not record the worktree {}: {err:#}",
+            target.path.display()
+        );
+    }
 }
 
 /// Takes back what [`make`] created for a dispatch that then failed to
@@ -281,6 +312,7 @@ impl Layout {
                 path,
                 workdir,
                 action: Action::Reuse,
+                base: self.checkout.branch.clone(),
             });
         }
         if exists(&path) {
@@ -362,6 +394,7 @@ impl Layout {
                 new_branch_at,
                 prune_first,
             },
+            base: self.checkout.branch.clone(),
         })
     }
 

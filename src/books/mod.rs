@@ -4,6 +4,7 @@
 //! its supervisor is gone.
 
 mod record;
+pub mod worktrees;
 
 use std::fs::{self, File};
 use std::io::{self, Write};

@@ -1,11 +1,13 @@
 //! One file per subcommand; each implements [`Run`].
 
 mod attach;
+mod diff;
 mod dispatch;
 mod hook;
 mod list;
 mod logs;
 mod menu;
+mod merge;
 mod modes;
 mod prompt;
 mod status;
@@ -82,6 +84,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Attach(args) => args.run(&ctx),
         Command::Stop(args) => args.run(&ctx),
         Command::Logs(args) => args.run(&ctx),
+        Command::Diff(args) => args.run(&ctx),
+        Command::Merge(args) => args.run(&ctx),
         Command::Worktree(command) => command.run(&ctx),
         Command::Hook(args) => args.run(&ctx),
         Command::Menu(args) => args.run(&ctx),

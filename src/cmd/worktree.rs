@@ -2,22 +2,19 @@
 //! that exists nowhere else, which sessions use them, and removing them
 //! without losing work.
 
-use std::io::Write;
-use std::path::Path;
-
 use anyhow::{Result, anyhow};
 use serde::Serialize;
+use std::io::Write;
 
 use super::{Globals, Run};
-use crate::books::{self, Books, Record};
+use crate::books::Books;
 use crate::cli::{WorktreeCleanArgs, WorktreeCommand, WorktreeListArgs};
 use crate::config::Config;
-use crate::error::bail_input;
 use crate::git;
-use crate::names;
+use crate::ops::clean::{self, Branch, Outcome, Work};
+use crate::ops::landing::{Machine, uses};
 use crate::output::{self, pad};
-use crate::task;
-use crate::worktree::{BRANCH_PREFIX, Layout, Ours, canonical};
+use crate::worktree::{BRANCH_PREFIX, Layout, Ours};
 
 impl Run for WorktreeCommand {
     fn run(&self, globals: &Globals) -> Result<()> {
@@ -26,20 +23,6 @@ impl Run for WorktreeCommand {
             WorktreeCommand::Clean(args) => args.run(globals),
         }
     }
-}
-
-/// Whether the session works in the worktree at `path` (resolved, as
-/// [`Layout`] lists it). The record's paths are resolved too: one written
-/// before its worktree existed may name it through a symlink.
-fn uses(record: &Record, path: &Path) -> bool {
-    record
-        .worktree
-        .as_ref()
-        .is_some_and(|w| w.path == path || canonical(&w.path) == path)
-        || record
-            .workdir
-            .as_ref()
-            .is_some_and(|dir| dir.starts_with(path) || canonical(dir).starts_with(path))
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +42,12 @@ struct Listed {
     /// The reason given to `git worktree lock`, when locked.
     locked: Option<String>,
     sessions: Vec<Session>,
+    /// State `saved`: the ref `worktree clean --force` kept it under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved_ref: Option<String>,
+    /// State `saved`: the commands that bring it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restore: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,11 +76,20 @@ impl Run for WorktreeListArgs {
             out.flush()?;
             return Ok(());
         };
-        let records = Books::for_project(&project)?.list()?;
+        let books = Books::for_project(&project)?;
+        let records = books.list()?;
+        let machine = Machine::read(&books)?;
         let base = layout.base_name();
         let base_commit = layout.checkout.head.clone();
         let mut listed = Vec::new();
         for Ours { env_id, worktree } in layout.ours() {
+            // Another project's (the projects share the worktrees folder).
+            if !machine
+                .owners_elsewhere(&project, &env_id, &worktree.path)?
+                .is_empty()
+            {
+                continue;
+            }
             let changes = if worktree.missing {
                 Vec::new()
             } else {
@@ -130,6 +128,24 @@ impl Run for WorktreeListArgs {
                 base: base.clone(),
                 locked: worktree.locked.clone(),
                 sessions,
+                saved_ref: None,
+                restore: None,
+            });
+        }
+        for saved in clean::saved_refs(&layout.checkout.path, &layout.folder)? {
+            listed.push(Listed {
+                path: layout.folder.join(&saved.env_id).display().to_string(),
+                branch: Some(format!("{BRANCH_PREFIX}{}", saved.env_id)),
+                env_id: saved.env_id,
+                head: Some(saved.commit),
+                state: "saved",
+                changes: Vec::new(),
+                ahead: None,
+                base: base.clone(),
+                locked: None,
+                sessions: Vec::new(),
+                saved_ref: Some(saved.reference),
+                restore: Some(saved.restore),
             });
         }
         if self.json {
@@ -139,16 +155,38 @@ impl Run for WorktreeListArgs {
     }
 }
 
-fn print_table(listed: &[Listed], base: &str) -> Result<()> {
+fn print_table(all: &[Listed], base: &str) -> Result<()> {
     let mut out = output::stdout();
+    let (saved, listed): (Vec<&Listed>, Vec<&Listed>) =
+        all.iter().partition(|l| l.state == "saved");
     if listed.is_empty() {
         writeln!(
             out,
             "no task worktrees yet (dispatch makes one per task: scopecraft-tmux dispatch <task>)"
         )?;
-        out.flush()?;
-        return Ok(());
+    } else {
+        write_rows(&mut out, &listed, base)?;
     }
+    if !saved.is_empty() {
+        writeln!(
+            out,
+            "\nsaved by `worktree clean --force` (restore with the command shown; git stash apply puts back the uncommitted files):"
+        )?;
+        for entry in saved {
+            writeln!(
+                out,
+                "  {}  {}\n    {}",
+                entry.env_id,
+                entry.saved_ref.as_deref().unwrap_or_default(),
+                entry.restore.as_deref().unwrap_or_default()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_rows(out: &mut impl Write, listed: &[&Listed], base: &str) -> Result<()> {
     let ahead_header = format!("AHEAD OF {base}");
     let headers = [
         "TASK",
@@ -202,7 +240,6 @@ fn print_table(listed: &[Listed], base: &str) -> Result<()> {
     for row in &rows {
         writeln!(out, "{}", line(row.each_ref().map(String::as_str)))?;
     }
-    out.flush()?;
     Ok(())
 }
 
@@ -213,15 +250,13 @@ impl Run for WorktreeCleanArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let config = Config::load(&project)?;
-        let books = Books::for_project(&project)?;
+        let request = clean::Request {
+            task: self.task.clone(),
+            force: self.force,
+        };
+        let report = clean::clean(&project, &config, &request)?;
         let mut out = output::stdout();
-        let Some(layout) = Layout::read(&project, &config)? else {
-            if let Some(task) = &self.task {
-                bail_input!(
-                    "no worktree for {task}: {} is not in a git repository",
-                    project.root.display()
-                );
-            }
+        if report.outside_git {
             writeln!(
                 out,
                 "{} is not in a git repository: no worktrees to clean",
@@ -229,154 +264,101 @@ impl Run for WorktreeCleanArgs {
             )?;
             out.flush()?;
             return Ok(());
-        };
-        let mut selected = layout.ours();
-        if let Some(task) = &self.task {
-            names::check_task_id(task)?;
-            // A task's worktree is its environment's; a task deleted since
-            // is named by its environment id.
-            let env_id = task::resolve(&project, task)
-                .map_or_else(|_| task.clone(), |t| t.environment_id().to_string());
-            selected.retain(|ours| ours.env_id == env_id);
-            if selected.is_empty() {
-                bail_input!(
-                    "no worktree for task {task} (its worktree would be {}); `scopecraft-tmux worktree list` shows them",
-                    layout.folder.join(&env_id).display()
-                );
-            }
         }
-        if selected.is_empty() {
+        if let Some(note) = &report.subtask_note {
+            writeln!(out, "{note}")?;
+        }
+        if report.worktrees.is_empty() {
             writeln!(out, "no task worktrees to clean")?;
-            out.flush()?;
-            return Ok(());
         }
-
-        let repo = &layout.checkout.path;
         let (mut kept_for_work, mut in_use, mut failed) = (0, 0, 0);
-        for Ours { env_id, worktree } in &selected {
-            let path = &worktree.path;
-            // Under the lock a dispatch holds until its record is written:
-            // a session starting now is seen, or finds the worktree gone and
-            // makes it again. No session lock is taken while it is held.
-            let _lock = books.worktree_lock(env_id)?;
-            let live: Vec<Record> = books
-                .list_raw(false)?
-                .into_iter()
-                .filter(|r| books::runs_now(r) && uses(r, path))
-                .collect();
-            if !live.is_empty() {
-                let names: Vec<String> = live
-                    .iter()
-                    .map(|r| format!("{} ({})", r.session_name, r.status))
-                    .collect();
-                writeln!(
-                    out,
-                    "kept {}: in use by {}; stop it first (scopecraft-tmux stop {} --mode {})",
-                    path.display(),
-                    names.join(", "),
-                    live[0].task_id,
-                    live[0].mode_name()
-                )?;
-                in_use += 1;
-                continue;
-            }
-            if let Some(reason) = &worktree.locked {
-                let reason = if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({reason})")
-                };
-                writeln!(
-                    out,
-                    "kept {}: locked with git worktree lock{reason}; unlock it first (git worktree unlock {})",
-                    path.display(),
-                    path.display()
-                )?;
-                kept_for_work += 1;
-                continue;
-            }
-            if !self.force
-                && let Some(lock) = git::held_index_lock(path)
-            {
-                writeln!(
-                    out,
-                    "kept {}: a git command holds its index lock {}; let it finish (or, if none runs, remove the stale lock)",
-                    path.display(),
-                    lock.display()
-                )?;
-                kept_for_work += 1;
-                continue;
-            }
-            let changes = if worktree.missing {
-                Vec::new()
-            } else {
-                git::changes(path)?
-            };
-            let unique = match &worktree.head {
-                Some(head) => git::unique_commits(repo, head, worktree.branch.as_deref())?,
-                None => Vec::new(),
-            };
-            if !self.force && (!changes.is_empty() || !unique.is_empty()) {
-                writeln!(out, "kept {}: removing it would lose", path.display())?;
-                if !changes.is_empty() {
-                    writeln!(
-                        out,
-                        "  uncommitted changes ({}, untracked files included):",
-                        changes.len()
-                    )?;
-                    write_some(&mut out, &changes)?;
-                }
-                if !unique.is_empty() {
-                    writeln!(
-                        out,
-                        "  commits on no other branch and no remote ({}):",
-                        unique.len()
-                    )?;
-                    write_some(&mut out, &unique)?;
-                }
-                let advice = if changes.is_empty() {
-                    "merge or push the branch"
-                } else {
-                    "commit the changes, then merge or push the branch"
-                };
-                writeln!(
-                    out,
-                    "  {advice}, or remove it anyway: scopecraft-tmux worktree clean {env_id} --force"
-                )?;
-                kept_for_work += 1;
-                continue;
-            }
-            if let Err(err) = git::remove_worktree(repo, path, !changes.is_empty()) {
-                writeln!(out, "could not remove {}: {err:#}", path.display())?;
-                failed += 1;
-                continue;
-            }
-            match (&worktree.branch, &worktree.head) {
-                (Some(branch), Some(head)) if branch.starts_with(BRANCH_PREFIX) => {
-                    match git::delete_branch(repo, branch, head) {
-                        Ok(()) => {
-                            writeln!(out, "removed {} and its branch {branch}", path.display())?;
+        for cleaned in &report.worktrees {
+            let path = cleaned.path.display();
+            let env_id = &cleaned.env_id;
+            match &cleaned.outcome {
+                Outcome::Removed {
+                    branch,
+                    landed,
+                    saved,
+                } => {
+                    if let Some(saved) = saved {
+                        writeln!(
+                            out,
+                            "saved what {path} held only there as {}; to restore it: {}",
+                            saved.reference, saved.restore
+                        )?;
+                    }
+                    let how = landed
+                        .as_ref()
+                        .filter(|l| l.is_landed())
+                        .map(|l| format!(" ({})", l.describe()))
+                        .unwrap_or_default();
+                    match branch {
+                        Branch::Deleted(name) => {
+                            writeln!(out, "removed {path} and its branch {name}{how}")?;
                         }
-                        Err(err) => {
+                        Branch::DeleteFailed(name, error) => {
                             writeln!(
                                 out,
-                                "removed {}, but could not delete its branch {branch}: {err:#}",
-                                path.display()
+                                "removed {path}, but could not delete its branch {name}: {error}"
                             )?;
                             failed += 1;
                         }
+                        Branch::NotOurs(name) => writeln!(
+                            out,
+                            "removed {path} (its branch {name} is not a task branch: kept)"
+                        )?,
+                        Branch::Detached => writeln!(out, "removed {path}")?,
                     }
                 }
-                (Some(branch), _) => writeln!(
-                    out,
-                    "removed {} (its branch {branch} is not a task branch: kept)",
-                    path.display()
-                )?,
-                (None, _) => writeln!(out, "removed {}", path.display())?,
+                Outcome::InUse { sessions, stop } => {
+                    let stop = stop
+                        .as_ref()
+                        .map(|stop| format!("; stop it first ({stop})"))
+                        .unwrap_or_else(|| "; it ends by itself, or stop it first".to_string());
+                    writeln!(out, "kept {path}: in use by {}{stop}", sessions.join(", "))?;
+                    in_use += 1;
+                }
+                Outcome::Locked { reason } => {
+                    let reason = if reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({reason})")
+                    };
+                    writeln!(
+                        out,
+                        "kept {path}: locked with git worktree lock{reason}; unlock it first (git worktree unlock {path})"
+                    )?;
+                    kept_for_work += 1;
+                }
+                Outcome::IndexLocked { lock } => {
+                    writeln!(
+                        out,
+                        "kept {path}: a git command holds its index lock {}; let it finish (or, if none runs, remove the stale lock)",
+                        lock.display()
+                    )?;
+                    kept_for_work += 1;
+                }
+                Outcome::Work(work) => {
+                    write_work(&mut out, &path.to_string(), env_id, work)?;
+                    kept_for_work += 1;
+                }
+                Outcome::Theirs { projects } => {
+                    let projects: Vec<String> =
+                        projects.iter().map(|p| p.display().to_string()).collect();
+                    writeln!(
+                        out,
+                        "kept {path}: it belongs to the project {} (the projects share the worktrees folder); clean it from there",
+                        projects.join(", ")
+                    )?;
+                    in_use += 1;
+                }
+                Outcome::Failed { error } => {
+                    writeln!(out, "could not remove {path}: {error}")?;
+                    failed += 1;
+                }
             }
         }
-        // The worktrees folder goes with its last worktree.
-        let _ = std::fs::remove_dir(&layout.folder);
         out.flush()?;
 
         if failed > 0 {
@@ -391,11 +373,61 @@ impl Run for WorktreeCleanArgs {
         }
         if in_use > 0 && self.task.is_some() {
             return Err(anyhow!(
-                "the worktree is in use by a live session (see above)"
+                "the worktree is in use by a live session or belongs to another project (see above)"
             ));
         }
         Ok(())
     }
+}
+
+/// What a kept worktree holds that exists nowhere else.
+fn write_work(out: &mut impl Write, path: &str, env_id: &str, work: &Work) -> Result<()> {
+    writeln!(out, "kept {path}: removing it would lose")?;
+    if !work.changes.is_empty() {
+        writeln!(
+            out,
+            "  uncommitted changes ({}, untracked files included):",
+            work.changes.len()
+        )?;
+        write_some(out, &work.changes)?;
+    }
+    if !work.hidden.is_empty() {
+        writeln!(
+            out,
+            "  edits git status does not show (--assume-unchanged or --skip-worktree) ({}):",
+            work.hidden.len()
+        )?;
+        write_some(out, &work.hidden)?;
+    }
+    if !work.ignored.is_empty() {
+        writeln!(
+            out,
+            "  files git ignores that are not build output ({}):",
+            work.ignored.len()
+        )?;
+        write_some(out, &work.ignored)?;
+    }
+    if !work.commits.is_empty() {
+        writeln!(
+            out,
+            "  commits on no other branch, no remote, and not in the base ({}):",
+            work.commits.len()
+        )?;
+        write_some(out, &work.commits)?;
+    }
+    let advice = if work.commits.is_empty() {
+        "keep or commit what you need"
+    } else if work.changes.is_empty() && work.hidden.is_empty() {
+        "merge it (scopecraft-tmux merge) or push the branch"
+    } else {
+        "commit the changes, then merge it (scopecraft-tmux merge) or push the branch"
+    };
+    writeln!(
+        out,
+        "  {advice}, or remove it anyway, saving all of it under {}{env_id}/: scopecraft-tmux worktree clean {env_id} --force",
+        clean::SAVED_PREFIX
+    )?;
+    Ok(())
 }
 
 fn write_some(out: &mut impl Write, lines: &[String]) -> Result<()> {
@@ -406,39 +438,4 @@ fn write_some(out: &mut impl Write, lines: &[String]) -> Result<()> {
         writeln!(out, "    … and {} more", lines.len() - SHOWN)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record_in(worktree: &Path, workdir: &Path) -> Record {
-        serde_json::from_value(serde_json::json!({
-            "sessionName": "fix-11A-implementation",
-            "taskId": "fix-11A",
-            "status": "running",
-            "startTime": books::now(),
-            "execType": "detached",
-            "worktree": { "path": worktree, "branch": "task/fix-11A" },
-            "workdir": workdir,
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn a_record_naming_its_worktree_through_a_symlink_uses_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let top = dir.path().canonicalize().unwrap();
-        std::fs::create_dir_all(top.join("real/wt/fix-11A/project")).unwrap();
-        std::fs::create_dir_all(top.join("real/wt/other-11A")).unwrap();
-        std::os::unix::fs::symlink(top.join("real"), top.join("link")).unwrap();
-        let through_link = top.join("link/wt/fix-11A");
-        let record = record_in(&through_link, &through_link.join("project"));
-        assert!(uses(&record, &top.join("real/wt/fix-11A")));
-        assert!(!uses(&record, &top.join("real/wt/other-11A")));
-        // Only the workdir names it (a record from before worktrees).
-        let mut record = record;
-        record.worktree = None;
-        assert!(uses(&record, &top.join("real/wt/fix-11A")));
-    }
 }

@@ -4,8 +4,12 @@
 //! tmux menu and the HTTP server call the same code.
 
 pub mod choices;
+pub mod clean;
+pub mod diff;
 pub mod dispatch;
+pub mod landing;
 pub mod logs;
+pub mod merge;
 pub mod sessions;
 pub mod stop;
 

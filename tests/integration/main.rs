@@ -10,5 +10,6 @@ mod dispatch;
 mod faults;
 mod foundation;
 mod headless;
+mod land;
 mod plugin;
 mod worktree;

@@ -19,7 +19,7 @@ fn folder(bench: &Bench) -> PathBuf {
     bench.project.parent().unwrap().join("project.worktrees")
 }
 
-fn worktree(bench: &Bench, env_id: &str) -> PathBuf {
+pub fn worktree(bench: &Bench, env_id: &str) -> PathBuf {
     folder(bench).join(env_id)
 }
 
@@ -55,7 +55,7 @@ fn bare_remote(bench: &Bench) -> PathBuf {
     remote
 }
 
-fn branches(bench: &Bench) -> Vec<String> {
+pub fn branches(bench: &Bench) -> Vec<String> {
     git(
         &bench.project,
         &["branch", "--list", "--format=%(refname:short)"],
@@ -100,7 +100,7 @@ fn parent_with_subtasks(bench: &Bench, parent: &str, count: usize) -> Vec<String
 
 /// Asserts that `text` holds `needle`, showing `text` when not.
 #[track_caller]
-fn says(text: &str, needle: impl AsRef<str>) {
+pub fn says(text: &str, needle: impl AsRef<str>) {
     let needle = needle.as_ref();
     assert!(text.contains(needle), "no {needle:?} in:\n{text}");
 }
@@ -703,7 +703,10 @@ fn clean_removes_only_what_loses_nothing_and_says_what_it_keeps() {
         out,
         format!("kept {}: removing it would lose", unpushed.display()),
     );
-    says(out, "commits on no other branch and no remote (1):");
+    says(
+        out,
+        "commits on no other branch, no remote, and not in the base (1):",
+    );
     says(out, " unpushed work\n");
     says(
         out,
