@@ -86,30 +86,35 @@ Examples:
   scopecraft-tmux dispatch fix-login-05A --continue -i 'Now add tests'
   scopecraft-tmux dispatch fix-login-05A -- --model sonnet   # arguments after -- go to the agent
   scopecraft-tmux dispatch fix-login-05A --no-worktree   # in the main checkout
+  scopecraft-tmux dispatch fix-login-05A --agent codex   # Codex CLI instead of Claude Code
 
 In a git repository the agent works in the task's worktree: branch task/<id>
 in ../<repo>.worktrees/<id> (a subtask uses its parent's id, so subtasks share
 their parent's worktree), made on first use, reused after. See `worktree --help`.
 
-The agent is Claude Code (`claude`) unless SCOPECRAFT_AGENT or agent.command in
-.tasks/.config/scopecraft-tmux.toml names another command. Headless runs (detached,
-docker) use `claude -p --output-format stream-json --verbose` with the prompt on stdin
-and write the stream to the session's log. --continue resumes the recorded
-conversation (`claude --resume <id>`) in any exec type, the new instructions as its
-prompt.
+The agent is Claude Code (`claude`) unless --agent, or `agent` for the mode or the
+project in .tasks/.config/scopecraft-tmux.toml, names another: codex (Codex CLI),
+gemini (Gemini CLI), or a profile described in [agents.<name>]. SCOPECRAFT_AGENT
+replaces the program of whichever agent runs. Headless runs (detached, docker) ask
+for machine-readable output (`claude -p --output-format stream-json --verbose`,
+`codex exec --json -`, `gemini --output-format stream-json`) with the prompt on
+stdin and write the stream to the session's log. --continue resumes the recorded
+conversation with the agent that ran (`claude --resume <id>`, `codex resume <id>`,
+`gemini --resume <id>`) in any exec type, the new instructions as its prompt.
 
 Exit codes:
   0  success (also when the session was already running and got focused)
   1  failure (a program we ran failed, a file could not be written, …)
   2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
-     no tmux or tmux older than 3.0, the agent not installed, no docker or no
+     no tmux or tmux older than 3.0, an unknown agent or one not installed, no docker or no
      Docker engine answering for --exec docker, nothing to --continue, …)";
 
 const LOGS_HELP: &str = "\
-A headless or Docker run's log is Claude Code's stream-json; logs shows the
-assistant's text, one line per tool call (→ Bash: cargo test), tool errors (✗),
-and the result with turns, duration and cost. Lines that are not JSON (the
-agent's stderr) are shown as they are, without escape sequences.
+A headless or Docker run's log is the agent's stream (Claude Code's or Gemini's
+stream-json, Codex's exec --json); logs shows the assistant's text, one line per
+tool call (→ Bash: cargo test), tool errors (✗), and the result with turns,
+duration and cost, or tokens. Lines that are not JSON (the agent's stderr) are
+shown as they are, without escape sequences.
 
 A tmux run shows the window's text as tmux renders it (capture-pane) while the
 window is open, else the terminal output recorded in the log with escape
@@ -197,6 +202,10 @@ pub struct DispatchArgs {
     /// Run the agent in the main checkout instead of the task's git worktree
     #[arg(long)]
     pub no_worktree: bool,
+    /// The agent: claude, codex, gemini, or a profile in [agents.<name>] of the configuration
+    /// [default: the mode's agent, else the project's, else claude]
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
     /// Arguments passed to the agent as they are
     #[arg(last = true, value_name = "AGENT ARGS")]
     pub agent_args: Vec<String>,
@@ -468,4 +477,6 @@ pub struct HookArgs {
     /// The agent's new state
     #[arg(value_parser = ["waiting", "running"])]
     pub state: String,
+    /// What Codex's notify appends: the turn's JSON, naming the thread
+    pub payload: Option<String>,
 }

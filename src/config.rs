@@ -27,6 +27,9 @@ pub struct Config {
     pub exec: Option<ExecType>,
     #[serde(default)]
     pub agent: AgentConfig,
+    /// Agent profiles by name: built-in ones changed, others described.
+    #[serde(default)]
+    pub agents: BTreeMap<String, ProfileConfig>,
     #[serde(default)]
     pub tmux: TmuxConfig,
     #[serde(default)]
@@ -41,15 +44,85 @@ pub struct Config {
     pub source: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+/// `agent = "codex"`, or the table `[agent]` (`name`, and `command` and
+/// `args` for that agent, as `[agents.<name>]` would say them).
+#[derive(Debug, Clone, Default)]
 pub struct AgentConfig {
+    /// The agent of every mode without its own (default `claude`).
+    pub name: Option<String>,
     /// The agent's command line, split like a shell would (never run
     /// through one); `SCOPECRAFT_AGENT` overrides it.
     pub command: Option<String>,
     /// Arguments always passed, before `-- AGENT ARGS`.
+    pub args: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct AgentTable {
+    name: Option<String>,
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for AgentConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = AgentConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an agent's name (\"codex\") or a table with name, command, args")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<AgentConfig, E> {
+                Ok(AgentConfig {
+                    name: Some(name.to_string()),
+                    ..AgentConfig::default()
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AgentConfig, A::Error> {
+                let table =
+                    AgentTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(AgentConfig {
+                    name: table.name,
+                    command: table.command,
+                    args: table.args,
+                })
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
+/// `[agents.<name>]`: a built-in agent changed, or another described. Every
+/// key is optional for a built-in one; another needs `command`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileConfig {
+    /// The program (and arguments of its own), split like a shell would.
+    pub command: Option<String>,
+    /// How to install it, for the message when it is missing.
+    pub install: Option<String>,
+    /// Arguments always passed (where a template says `{args}`, else after
+    /// the program).
     #[serde(default)]
     pub args: Vec<String>,
+    /// The arguments of a new interactive / headless run; `{id}` where the
+    /// agent takes a conversation id we choose.
+    pub interactive: Option<Vec<String>>,
+    pub headless: Option<Vec<String>>,
+    /// The arguments that resume conversation `{id}`.
+    pub resume_interactive: Option<Vec<String>>,
+    pub resume_headless: Option<Vec<String>>,
+    /// `"argument"` (last, after `--`), `"stdin"`, or a flag ending with `=`.
+    pub interactive_prompt: Option<String>,
+    pub headless_prompt: Option<String>,
+    /// `"--allow={tools}"`: how the mode's tool lists are passed.
+    pub allowed_tools: Option<String>,
+    pub disallowed_tools: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,6 +167,8 @@ pub struct WorktreeConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ModeConfig {
+    /// The agent this mode runs (`codex`), unless `--agent` says otherwise.
+    pub agent: Option<String>,
     /// Run this mode headless (`detached`) or in Docker by default.
     pub exec: Option<ExecType>,
     /// Headless runs of this mode save their final result here unless
@@ -131,7 +206,44 @@ impl Config {
             bad_input(format!("{}: {at}{}", path.display(), err.message()))
         })?;
         config.source = Some(path);
+        config.fold_agent_table();
         Ok(config)
+    }
+
+    /// `[agent] command` and `args` belong to the agent `[agent]` names.
+    fn fold_agent_table(&mut self) {
+        if self.agent.command.is_none() && self.agent.args.is_empty() {
+            return;
+        }
+        let name = self
+            .agent
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::agent::DEFAULT.to_string());
+        let profile = self.agents.entry(name).or_default();
+        if profile.command.is_none() {
+            profile.command = self.agent.command.take();
+        }
+        let mut args = std::mem::take(&mut self.agent.args);
+        args.append(&mut profile.args);
+        profile.args = args;
+    }
+
+    #[cfg(test)]
+    pub fn fold_agent_table_for_tests(&mut self) {
+        self.fold_agent_table();
+    }
+
+    /// The agent for `mode` when `--agent` is not given: the mode's, the
+    /// project's, else Claude Code; and where that came from.
+    pub fn agent_for(&self, mode: &str) -> (String, String) {
+        if let Some(name) = self.modes.get(mode).and_then(|m| m.agent.clone()) {
+            return (name, self.describe(&format!("modes.{mode}.agent")));
+        }
+        match &self.agent.name {
+            Some(name) => (name.clone(), self.describe("agent")),
+            None => (crate::agent::DEFAULT.to_string(), "the default".to_string()),
+        }
     }
 
     pub fn default_mode(&self) -> &str {

@@ -1,6 +1,13 @@
-//! Claude Code's `--output-format stream-json`: one JSON event per line
-//! (`system/init`, `assistant`, `user`, and a final `result`), what the
-//! supervisor reads from it, and how `logs` renders it for people.
+//! The agents' headless output: one JSON event per line. Claude Code's
+//! `--output-format stream-json` (`system/init`, `assistant`, `user`, and a
+//! final `result`), Codex CLI's `exec --json` ([`codex`]) and Gemini CLI's
+//! `--output-format stream-json` ([`gemini`]); what the supervisor reads
+//! from them ([`StreamReader`]), and how `logs` renders them for people.
+//! Each event says by its shape whose it is, so a log holding the runs of
+//! several agents renders whole.
+
+mod codex;
+mod gemini;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -84,6 +91,53 @@ pub fn result_text(event: &Value) -> Option<&str> {
     }
 }
 
+/// What the supervisor learns from a headless run's stream, whichever
+/// agent wrote it: the conversation id and the final answer.
+#[derive(Debug, Default)]
+pub struct StreamReader {
+    /// The final answer of a run that succeeded.
+    pub result_text: Option<String>,
+    /// Codex: the last agent message, the answer once the turn completes.
+    last_message: Option<String>,
+    /// Gemini: the assistant's text since its last tool call.
+    answer: String,
+}
+
+impl StreamReader {
+    /// Reads one event; returns the conversation id when the event names it
+    /// (Claude Code's `system/init`, Codex's `thread.started`, Gemini's
+    /// `init`).
+    pub fn note(&mut self, event: &Value) -> Option<String> {
+        let kind = event.get("type").and_then(Value::as_str)?;
+        match kind {
+            "system" => return init_session_id(event).map(str::to_string),
+            "thread.started" => return text(event, "thread_id").map(str::to_string),
+            "init" => return text(event, "session_id").map(str::to_string),
+            "result" if gemini::is_result(event) => {
+                // A failed run's text is no result to save.
+                self.result_text = (text(event, "status") == Some("success"))
+                    .then(|| self.answer.trim().to_string());
+            }
+            "result" => self.result_text = result_text(event).map(str::to_string),
+            "message" if text(event, "role") == Some("assistant") => {
+                self.answer
+                    .push_str(text(event, "content").unwrap_or_default());
+            }
+            "tool_use" => self.answer.clear(),
+            "item.completed" => {
+                let item = event.get("item").unwrap_or(&Value::Null);
+                if text(item, "type") == Some("agent_message") {
+                    self.last_message = text(item, "text").map(str::to_string);
+                }
+            }
+            "turn.completed" => self.result_text = self.last_message.clone(),
+            "turn.failed" => self.result_text = None,
+            _ => {}
+        }
+        None
+    }
+}
+
 /// Longest line rendered (8 MiB); a longer one is counted, not kept, so
 /// memory stays bounded whatever the log holds.
 pub const MAX_LINE: usize = 8 * 1024 * 1024;
@@ -115,7 +169,7 @@ impl LogRenderer {
         if !self.line.is_empty() || self.dropped > 0 {
             self.emit(out)?;
         }
-        self.renderer.plain.finish(out)
+        self.renderer.finish(out)
     }
 
     fn take(&mut self, part: &[u8]) {
@@ -170,6 +224,8 @@ pub struct Renderer {
     cwd: Option<String>,
     last: Last,
     plain: ansi::Stripper,
+    /// Streamed text (Gemini's deltas) whose line is not ended yet.
+    open_text: bool,
 }
 
 impl Default for Renderer {
@@ -185,6 +241,7 @@ impl Renderer {
             cwd: None,
             last: Last::Nothing,
             plain: ansi::Stripper::new(),
+            open_text: false,
         }
     }
 
@@ -199,6 +256,7 @@ impl Renderer {
             _ => None,
         };
         let Some(event) = event else {
+            self.close_text(out)?;
             // The agent's stderr, or a tmux run's terminal output: the text
             // as it is, without escape sequences that would move the
             // reader's cursor or clear their screen.
@@ -211,11 +269,24 @@ impl Renderer {
         // text comes from the agent (and what it read), and escape
         // sequences in it must not reach the reader's terminal.
         let mut rendered = Vec::new();
-        match event.get("type").and_then(Value::as_str) {
-            Some("system") => self.system(&event, &mut rendered)?,
-            Some("assistant") => self.assistant(&event, &mut rendered)?,
-            Some("user") => self.user(&event, &mut rendered)?,
-            Some("result") => self.result(&event, &mut rendered)?,
+        let kind = event
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !(kind == "message" && gemini::is_delta(&event)) {
+            self.close_text(&mut rendered)?;
+        }
+        match kind {
+            "system" => self.system(&event, &mut rendered)?,
+            "assistant" => self.assistant(&event, &mut rendered)?,
+            "user" => self.user(&event, &mut rendered)?,
+            "result" if gemini::is_result(&event) => self.gemini_result(&event, &mut rendered)?,
+            "result" => self.result(&event, &mut rendered)?,
+            "init" | "message" | "tool_use" | "tool_result" => {
+                self.gemini(kind, &event, &mut rendered)?;
+            }
+            "error" if gemini::is_error(&event) => self.gemini(kind, &event, &mut rendered)?,
+            kind if codex::is_event(kind) => self.codex(kind, &event, &mut rendered)?,
             // Other events (partial messages, future kinds) say nothing a
             // reader of the log needs.
             _ => {}
@@ -223,8 +294,34 @@ impl Renderer {
         out.write_all(without_controls(&String::from_utf8_lossy(&rendered)).as_bytes())
     }
 
+    /// `✗ message` on one line: a mark, and the message shortened.
+    fn error_line(&mut self, mark: &str, message: &str, out: &mut dyn Write) -> io::Result<()> {
+        self.gap(out, Last::Tool)?;
+        writeln!(
+            out,
+            "{mark} {}",
+            output::truncate(&one_line(message), ERROR_WIDTH)
+        )
+    }
+
+    /// Ends the line of streamed text, if one is open.
+    fn close_text(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.open_text {
+            self.open_text = false;
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    /// Ends what is open once the log has ended.
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.close_text(out)?;
+        self.plain.finish(out)
+    }
+
     /// A line too long to keep in memory (`bytes` long) stands for itself.
     pub fn too_long(&mut self, bytes: u64, out: &mut dyn Write) -> io::Result<()> {
+        self.close_text(out)?;
         writeln!(
             out,
             "[a line of {bytes} bytes, too long to show; see --raw]"
@@ -709,6 +806,97 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "[a line of 9437184 bytes, too long to show; see --raw]\nafter\n"
+        );
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/agent-streams/{name}.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    /// What the supervisor learns from a whole stream.
+    fn read(stream: &str) -> (Vec<String>, Option<String>) {
+        let mut reader = StreamReader::default();
+        let ids = stream
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|e| reader.note(&e))
+            .collect();
+        (ids, reader.result_text)
+    }
+
+    #[test]
+    fn reads_each_agents_conversation_id_and_final_answer() {
+        assert_eq!(
+            read(&fixture("codex")),
+            (
+                vec!["0199a213-81c0-7800-8aa1-bbab2a035a53".to_string()],
+                Some(
+                    "Fixed: `token` is now read from the session, and the login tests pass.".into()
+                )
+            )
+        );
+        assert_eq!(
+            read(&fixture("gemini")),
+            (
+                vec!["5b1f0e3e-8d1c-4a7e-9a39-1f1b0c3f2a10".to_string()],
+                Some(
+                    "Fixed: `token` is now read from the session, and the login tests pass.".into()
+                )
+            ),
+            "the text after the last tool call, its chunks joined"
+        );
+        // A failed run has no answer to save.
+        assert_eq!(read(&fixture("codex-failed")).1, None);
+        assert_eq!(read(&fixture("gemini-failed")).1, None);
+        let claude = format!(
+            "{}\n{}",
+            json!({"type": "system", "subtype": "init", "session_id": "c-1"}),
+            json!({"type": "result", "subtype": "success", "result": "Done."})
+        );
+        assert_eq!(
+            read(&claude),
+            (vec!["c-1".to_string()], Some("Done.".into()))
+        );
+    }
+
+    /// Codex's and Gemini's streams for people: text, one line per tool
+    /// call, failures, the result with its usage.
+    #[test]
+    fn renders_codex_and_gemini_streams() {
+        for name in ["codex", "codex-failed", "gemini", "gemini-failed"] {
+            let stream = fixture(name);
+            let lines: Vec<&str> = stream.lines().collect();
+            let text = render(&lines);
+            // Fed in odd chunks, the same.
+            let mut out = Vec::new();
+            let mut renderer = LogRenderer::default();
+            for chunk in stream.as_bytes().chunks(5) {
+                renderer.feed(chunk, &mut out).unwrap();
+            }
+            renderer.finish(&mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), text, "{name} in chunks");
+            insta::assert_snapshot!(format!("agent-stream-{name}"), text);
+        }
+    }
+
+    #[test]
+    fn streamed_text_ends_its_line_before_anything_else() {
+        let chunk = |text: &str| {
+            json!({"type": "message", "role": "assistant", "content": text, "delta": true})
+                .to_string()
+        };
+        assert_eq!(
+            render(&[
+                &chunk("Hel"),
+                &chunk("lo"),
+                "stderr line",
+                &chunk("\nAgain")
+            ]),
+            "Hello\nstderr line\n\nAgain\n"
         );
     }
 

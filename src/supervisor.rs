@@ -252,7 +252,10 @@ fn spawn(
     let on_stdin = record.prompt_on_stdin.unwrap_or(false);
     let mut cmd = process::cmd(program).args(args);
     if let (Some(prompt), false) = (&prompt, on_stdin) {
-        cmd = cmd.arg(prompt);
+        cmd = match &record.prompt_prefix {
+            Some(prefix) => cmd.arg(format!("{prefix}{prompt}")),
+            None => cmd.arg(prompt),
+        };
     }
     if let Some(dir) = &record.workdir {
         cmd = cmd.current_dir(dir);
@@ -358,7 +361,8 @@ pub fn open_log(path: &Path) -> Result<File> {
 
 /// Appends the agent's stdout to the log line by line, each line in one
 /// write so the agent's stderr (appended to the same file) cannot split it,
-/// noting the conversation id from `system/init` and the final result. A
+/// noting the conversation id and the final result (whichever agent wrote
+/// the stream: [`stream::StreamReader`]). A
 /// line longer than [`stream::MAX_LINE`] goes out piece by piece, unread,
 /// so memory stays bounded.
 fn copy_stream(
@@ -370,6 +374,7 @@ fn copy_stream(
     let mut reader = BufReader::with_capacity(64 * 1024, stdout);
     let mut line = Vec::new();
     let mut oversized = false;
+    let mut reader_state = stream::StreamReader::default();
     let mut note = |line: &[u8]| {
         if line.first() != Some(&b'{') {
             return;
@@ -377,15 +382,14 @@ fn copy_stream(
         let Ok(event) = serde_json::from_slice::<serde_json::Value>(line) else {
             return;
         };
-        if let Some(id) = stream::init_session_id(&event) {
-            on_session_id(id);
-            facts.lock().unwrap_or_else(|p| p.into_inner()).session_id = Some(id.to_string());
+        let id = reader_state.note(&event);
+        let mut facts = facts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = id {
+            on_session_id(&id);
+            facts.session_id = Some(id);
         }
-        if stream::is_result(&event) {
-            // A failed run's text is an error message, not a result to save.
-            facts.lock().unwrap_or_else(|p| p.into_inner()).result_text =
-                stream::result_text(&event).map(str::to_string);
-        }
+        // A failed run's text is an error message, not a result to save.
+        facts.result_text = reader_state.result_text.clone();
     };
     loop {
         let chunk = match reader.fill_buf() {
@@ -575,13 +579,9 @@ fn finish(
 }
 
 /// The conversation the agent reported (Claude Code may start a new one
-/// when resuming): the session's id and the current run's.
+/// when resuming; Codex names its thread itself).
 fn set_conversation(record: &mut Record, id: &str) {
-    record.agent_session_id = Some(id.to_string());
-    record.real_session_id = Some(id.to_string());
-    if let Some(run) = record.current_run_mut() {
-        run.session_id = Some(id.to_string());
-    }
+    record.set_conversation(id);
 }
 
 /// Sets the window's state, refreshes the status summary and tells the

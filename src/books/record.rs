@@ -191,6 +191,13 @@ pub struct Record {
     /// How the agent takes its prompt: as the last argument, or on stdin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_on_stdin: Option<bool>,
+    /// The prompt goes as one argument with this prefix (`--prompt-interactive=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_prefix: Option<String>,
+    /// Which agent runs (`claude`, `codex`, `gemini`, or a configured
+    /// profile); `--continue` resumes with the same one. None: Claude Code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
     /// Extra environment for the agent (name, value).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agent_env: Vec<(String, String)>,
@@ -257,11 +264,29 @@ impl Record {
         }
     }
 
-    /// "exit 0", "exit 3", "SIGKILL", or "" while running.
+    /// The agent's conversation id: the session's and the current run's.
+    pub fn set_conversation(&mut self, id: &str) {
+        self.agent_session_id = Some(id.to_string());
+        self.real_session_id = Some(id.to_string());
+        if let Some(run) = self.current_run_mut() {
+            run.session_id = Some(id.to_string());
+        }
+    }
+
+    /// The agent that runs (Claude Code unless the record names another).
+    pub fn agent_name(&self) -> &str {
+        self.agent.as_deref().unwrap_or(crate::agent::DEFAULT)
+    }
+
+    /// "exit 0", "exit 3", "exit 53 (turn limit exceeded)" (a code the
+    /// agent documents), "SIGKILL", or "" while running.
     pub fn outcome(&self) -> String {
         match (&self.exit_code, &self.exit_signal) {
             (_, Some(signal)) => signal.clone(),
-            (Some(code), None) => format!("exit {code}"),
+            (Some(code), None) => match crate::agent::exit_meaning(self.agent_name(), *code) {
+                Some(meaning) => format!("exit {code} ({meaning})"),
+                None => format!("exit {code}"),
+            },
             (None, None) => String::new(),
         }
     }

@@ -42,6 +42,7 @@ impl DispatchArgs {
             save_to: self.save_to.clone(),
             session: self.session.clone(),
             no_worktree: self.no_worktree,
+            agent: self.agent.clone(),
             agent_args: self.agent_args.clone(),
             focus_existing: true,
         }
@@ -68,12 +69,7 @@ fn print_preview(preview: &Preview) -> Result<()> {
         writeln!(out, "supervisor: {supervisor}")?;
     }
     let mut agent = preview.agent.clone();
-    if let Some((bytes, on_stdin)) = preview.prompt {
-        let how = if on_stdin {
-            "on stdin"
-        } else {
-            "as the last argument"
-        };
+    if let Some((bytes, how)) = &preview.prompt {
         agent.push_str(&format!("  # prompt {how}: {bytes} bytes"));
     }
     writeln!(out, "agent: {agent}")?;

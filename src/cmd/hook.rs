@@ -1,6 +1,8 @@
 //! `__hook`: called by Claude Code's hooks in an interactive run (see
 //! `agent::waiting_hooks`) to record that the agent waits for its user, or
-//! works again. Fast and silent: the agent waits for it.
+//! works again. Fast and silent: the agent waits for it. Codex CLI's
+//! `notify` calls it too, after every turn, with the turn's JSON appended,
+//! whose `thread-id` is the conversation to resume.
 
 use anyhow::Result;
 
@@ -29,10 +31,18 @@ impl Run for HookArgs {
             let Some(mut record) = books.read_raw(&name)? else {
                 return Ok(());
             };
-            // Only a live session changes, and only when the state differs:
-            // most hooks (every tool use) end here without writing.
-            if !record.status.is_live() || record.status == state {
+            let thread = self.payload.as_deref().and_then(codex_thread);
+            let new_thread = thread
+                .as_deref()
+                .filter(|id| record.agent_session_id.as_deref() != Some(*id));
+            // Only a live session changes, and only when the state (or the
+            // conversation) differs: most hooks (every tool use) end here
+            // without writing.
+            if !record.status.is_live() || (record.status == state && new_thread.is_none()) {
                 return Ok(());
+            }
+            if let Some(id) = new_thread {
+                record.set_conversation(id);
             }
             record.status = state;
             books.write(&mut record)?;
@@ -49,4 +59,11 @@ impl Run for HookArgs {
         )?;
         Ok(())
     }
+}
+
+/// The `thread-id` of Codex's `agent-turn-complete` notification.
+fn codex_thread(payload: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let id = value.get("thread-id")?.as_str()?;
+    (!id.is_empty()).then(|| id.to_string())
 }

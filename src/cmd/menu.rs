@@ -584,12 +584,13 @@ impl<'a> Context<'a> {
 
     /// The modes offered for `task`: the default first, then the rest.
     fn mode_choices(&self, project: &Project, task: &Task) -> Result<Vec<ModeChoice>> {
+        let config = Config::load(project)?;
         let default = if self.options.default_mode.is_empty() {
-            Config::load(project)?.default_mode().to_string()
+            config.default_mode().to_string()
         } else {
             self.options.default_mode.clone()
         };
-        choices::modes(project, task, &default)
+        choices::modes(project, &config, task, &default)
     }
 
     /// The dispatch of `task` in `mode`, with the plugin's options.
@@ -813,6 +814,7 @@ fn mode_label(choice: &ModeChoice) -> String {
     if choice.builtin {
         label.push_str("  (built-in prompt)");
     }
+    label.push_str(&format!("  · {}", choice.agent));
     if !choice.missing.is_empty() {
         label.push_str(&format!("  needs --data: {}", choice.missing.join(", ")));
     }

@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use crate::compose;
+use crate::config::Config;
 use crate::mode;
 use crate::project::Project;
 use crate::task::{self, Task};
@@ -14,6 +15,8 @@ use crate::task::{self, Task};
 #[serde(rename_all = "camelCase")]
 pub struct ModeChoice {
     pub name: String,
+    /// The agent the mode runs (its own, the project's, or Claude Code).
+    pub agent: String,
     pub is_default: bool,
     /// Required inputs the task does not give (the mode needs data).
     pub missing: Vec<String>,
@@ -30,7 +33,12 @@ pub fn dispatchable(project: &Project) -> Result<Vec<Task>> {
 }
 
 /// The modes offered for `task`: `default` first, then the rest.
-pub fn modes(project: &Project, task: &Task, default: &str) -> Result<Vec<ModeChoice>> {
+pub fn modes(
+    project: &Project,
+    config: &Config,
+    task: &Task,
+    default: &str,
+) -> Result<Vec<ModeChoice>> {
     let default = default.to_string();
     let entries = mode::list(project)?;
     let mut choices = Vec::new();
@@ -44,6 +52,7 @@ pub fn modes(project: &Project, task: &Task, default: &str) -> Result<Vec<ModeCh
         // Not a listed mode (`auto` in a project without its file, or no
         // .modes at all): offered as it is; dispatch says what it finds.
         choices.push(ModeChoice {
+            agent: config.agent_for(&default).0,
             name: default.clone(),
             is_default: true,
             missing: Vec::new(),
@@ -64,6 +73,7 @@ pub fn modes(project: &Project, task: &Task, default: &str) -> Result<Vec<ModeCh
             entry.name.clone()
         };
         choices.push(ModeChoice {
+            agent: config.agent_for(&name).0,
             missing: compose::missing_inputs(task, &name, &entry.inputs),
             is_default: entry.name == default || entry.aliases.contains(&default),
             name,

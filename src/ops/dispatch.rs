@@ -15,7 +15,7 @@ use std::process::Stdio;
 
 use anyhow::{Context, Result};
 
-use crate::agent::{self, Agent, Conversation, Invocation, Style};
+use crate::agent::{Agent, Conversation, Invocation, Profile, Style};
 use crate::books::{self, Books, ExecType, Record, Status, TmuxPlace, WorktreePlace};
 use crate::compose;
 use crate::config::Config;
@@ -48,6 +48,8 @@ pub struct Request {
     /// The tmux session; the configured one when absent.
     pub session: Option<String>,
     pub no_worktree: bool,
+    /// The agent; the mode's, else the project's, else Claude Code.
+    pub agent: Option<String>,
     pub agent_args: Vec<String>,
     /// Select the window of a run that is already live (and switch to it
     /// when inside tmux).
@@ -88,8 +90,8 @@ pub struct Preview {
     pub supervisor: Option<String>,
     /// The agent's command line (inside `docker run` for Docker).
     pub agent: String,
-    /// The prompt's size, and whether it goes on stdin.
-    pub prompt: Option<(usize, bool)>,
+    /// The prompt's size, and how it goes (`on stdin`, `as the last argument`).
+    pub prompt: Option<(usize, String)>,
     /// The worktree, described.
     pub worktree: Option<String>,
     /// Why there is no worktree.
@@ -210,6 +212,38 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         previous = books.read(&session_name)?;
     }
 
+    // The agent: --continue resumes with the one that ran; otherwise
+    // --agent, the mode's or the project's, else Claude Code.
+    let agent_name = match (&previous, args.resume, &args.agent) {
+        (Some(earlier), true, chosen) => {
+            let ran = earlier.agent_name();
+            if let Some(chosen) = chosen
+                && chosen != ran
+            {
+                bail_input!(
+                    "the conversation of {} ({mode}) is {ran}'s; --continue resumes it with {ran}, not {chosen} \
+                     (dispatch without --continue to start a new one with {chosen})",
+                    earlier.task_id
+                );
+            }
+            ran.to_string()
+        }
+        (_, _, Some(chosen)) => chosen.clone(),
+        _ => config.agent_for(&mode).0,
+    };
+    names::check_task_id(&agent_name).map_err(|_| {
+        bad_input(format!(
+            "invalid agent name {}: use letters, digits, `_` and `-`",
+            names::quoted(&agent_name)
+        ))
+    })?;
+    let profile = Profile::named(config, &agent_name)?;
+    let style = if exec == ExecType::Tmux {
+        Style::Interactive
+    } else {
+        Style::Headless
+    };
+
     // The prompt: composed afresh, or for --continue the new instructions.
     let (prompt, task_id, parent_id, env_id, allowed, disallowed, conversation) = if args.resume {
         let Some(earlier) = &previous else {
@@ -218,6 +252,22 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
                 input.task
             );
         };
+        if !profile.can_resume(style) {
+            bail_input!(
+                "the agent {} cannot resume a conversation {}: its profile has no resume-{} arguments",
+                profile.name,
+                if style == Style::Interactive {
+                    "in tmux"
+                } else {
+                    "headless"
+                },
+                if style == Style::Interactive {
+                    "interactive"
+                } else {
+                    "headless"
+                }
+            );
+        }
         let Some(id) = earlier
             .agent_session_id
             .clone()
@@ -273,7 +323,11 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
             env_id,
             composed.allowed_tools,
             composed.disallowed_tools,
-            Conversation::New(uuid::Uuid::new_v4().to_string()),
+            Conversation::New(
+                profile
+                    .names_new_conversations()
+                    .then(|| uuid::Uuid::new_v4().to_string()),
+            ),
         )
     };
 
@@ -283,8 +337,8 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         _ => None,
     };
     let agent = match exec {
-        ExecType::Docker => Agent::in_container(config)?,
-        _ => Agent::resolve(config)?,
+        ExecType::Docker => Agent::in_container(config, &agent_name)?,
+        _ => Agent::resolve(config, &agent_name)?,
     };
     if exec == ExecType::Tmux {
         tmux::check_installed(!args.dry_run)?;
@@ -307,31 +361,32 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         None
     };
     let worktree_env = in_place.is_none().then_some(env_id);
-    let style = if exec == ExecType::Tmux {
-        Style::Interactive
+    let hooks = if style == Style::Interactive {
+        let exe = std::env::current_exe().context("finding our own executable")?;
+        agent.hook_args(&exe, &books.record_path(&session_name))
     } else {
-        Style::Headless
+        Vec::new()
     };
-    let settings = (style == Style::Interactive)
-        .then(|| -> Result<String> {
-            let exe = std::env::current_exe().context("finding our own executable")?;
-            Ok(agent::waiting_hooks(
-                &exe,
-                &books.record_path(&session_name),
-            ))
-        })
-        .transpose()?;
-    let (mut agent_command, prompt_on_stdin) = agent.argv(
+    if !(agent.takes_tool_lists() || allowed.is_empty() && disallowed.is_empty()) {
+        notes.push(format!(
+            "the mode's allowedTools/disallowedTools are Claude Code's; {} takes no tool list, so they are not passed",
+            profile.title
+        ));
+    }
+    let command = agent.argv(
         &Invocation {
             style,
             conversation: &conversation,
             allowed_tools: &allowed,
             disallowed_tools: &disallowed,
             extra_args: &args.agent_args,
-            settings: settings.as_deref(),
+            hooks: &hooks,
         },
         prompt.is_some(),
     );
+    let prompt_on_stdin = command.prompt_on_stdin;
+    let prompt_prefix = command.prompt_prefix;
+    let mut agent_command = command.argv;
     let mut agent_env = Vec::new();
     if let Some(path) = std::env::var_os("PATH") {
         agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
@@ -396,14 +451,14 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     });
     let (new_id, resumed_from) = match &conversation {
         Conversation::New(id) => (id.clone(), None),
-        Conversation::Resume(id) => (id.clone(), Some(id.clone())),
+        Conversation::Resume(id) => (Some(id.clone()), Some(id.clone())),
     };
     let mut history = previous
         .as_ref()
         .map(|r| r.session_history.clone())
         .unwrap_or_default();
     let mut run = books::Run {
-        session_id: Some(new_id.clone()),
+        session_id: new_id.clone(),
         start_time: start.clone(),
         resumed_from,
         exec_type: Some(exec),
@@ -431,7 +486,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         log_file: books.log_path(&session_name),
         pid: None,
         kind: Some(exec.scopecraft_type().to_string()),
-        real_session_id: Some(new_id.clone()),
+        real_session_id: new_id.clone(),
         session_history: history,
         mode: Some(mode.clone()),
         exec_type: Some(exec),
@@ -447,10 +502,12 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         exit_code: None,
         exit_signal: None,
         end_time: None,
-        agent_session_id: Some(new_id),
+        agent_session_id: new_id,
         prompt_file,
         agent_command,
         prompt_on_stdin: Some(prompt_on_stdin),
+        prompt_prefix,
+        agent: Some(agent_name),
         agent_env,
         save_to,
         keep_pane: (exec == ExecType::Tmux).then(|| config.keep_pane()),
@@ -615,10 +672,14 @@ fn preview(mut plan: Plan, project: &Project, config: &Config) -> Result<Preview
         tmux_commands,
         supervisor,
         agent: shell_words::join(docker_run.as_ref().unwrap_or(&record.agent_command)),
-        prompt: plan
-            .prompt
-            .as_ref()
-            .map(|prompt| (prompt.len(), record.prompt_on_stdin == Some(true))),
+        prompt: plan.prompt.as_ref().map(|prompt| {
+            let how = match (record.prompt_on_stdin, &record.prompt_prefix) {
+                (Some(true), _) => "on stdin".to_string(),
+                (_, Some(prefix)) => format!("as the argument {prefix}<prompt>"),
+                _ => "as the last argument".to_string(),
+            };
+            (prompt.len(), how)
+        }),
         worktree: target.as_ref().map(worktree::Target::describe),
         in_place: if target.is_none() {
             plan.in_place.clone()

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod agents;
 mod dispatch;
 mod faults;
 mod foundation;

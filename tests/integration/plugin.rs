@@ -309,6 +309,11 @@ fn the_menu_for_a_fixture_project() {
         last.contains("(4/4)") && last.contains("Previous page") && !last.contains("Next page")
     );
 
+    // The mode step says which agent each mode runs.
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "[modes.exploration]\nagent = \"gemini\"\n[modes.trd]\nagent = \"codex\"\n",
+    );
     let modes = bench
         .run([
             "menu",

@@ -118,6 +118,15 @@ impl Bench {
         self.env("SCOPECRAFT_AGENT", agent)
     }
 
+    /// Uses tests/fake-agent/<agent> (`codex`, `gemini`) as the program of
+    /// whichever agent runs (through SCOPECRAFT_AGENT).
+    pub fn with_fake(self, agent: &str) -> Bench {
+        let fake = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fake-agent")
+            .join(agent);
+        self.env("SCOPECRAFT_AGENT", fake)
+    }
+
     /// Puts the recording stand-in for `docker` (tests/fake-docker) first
     /// on PATH: no Docker engine runs on our machines.
     pub fn with_docker_stand_in(self) -> Bench {
