@@ -286,6 +286,16 @@ pub struct DiffArgs {
     /// Print JSON: base, fork point, commits, files and the text of each part
     #[arg(long)]
     pub json: bool,
+    /// Colours: on a terminal only (auto), or always (for a pager: `| less -R`), or never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 const MERGE_HELP: &str = "\
@@ -425,6 +435,8 @@ pub enum MenuPage {
     Logs(PageArg),
     /// The ended sessions with a recorded conversation, to resume one
     Resume(PageArg),
+    /// The task worktrees, to review one's changes (`diff`) in a popup with a pager
+    Diff(PageArg),
     /// The filtering picker of tasks, then modes (runs inside a popup)
     Pick,
     /// Run `scopecraft-tmux ARGS` and show how it went on the client

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Result;
 
 use super::{Globals, Run};
-use crate::cli::DiffArgs;
+use crate::cli::{ColorChoice, DiffArgs};
 use crate::config::Config;
 use crate::ops::diff::{self, Diff, Request};
 use crate::output;
@@ -17,7 +17,12 @@ impl Run for DiffArgs {
         let request = Request {
             task: self.task.clone(),
             stat: self.stat,
-            color: !self.json && colours(),
+            color: !self.json
+                && match self.color {
+                    ColorChoice::Auto => colours(),
+                    ColorChoice::Always => true,
+                    ColorChoice::Never => false,
+                },
         };
         let found = diff::diff(&project, &config, &request)?;
         if self.json {

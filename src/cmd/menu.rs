@@ -207,6 +207,7 @@ impl<'a> Context<'a> {
             Some(MenuPage::Stop(page)) => self.sessions(Action::Stop, page.page),
             Some(MenuPage::Logs(page)) => self.sessions(Action::Logs, page.page),
             Some(MenuPage::Resume(page)) => self.sessions(Action::Resume, page.page),
+            Some(MenuPage::Diff(page)) => self.diffs(page.page),
             Some(MenuPage::Pick) => self.pick(),
             Some(MenuPage::Run { args }) => self.run(args),
         }
@@ -275,6 +276,9 @@ impl<'a> Context<'a> {
                     self.back_here(&[action.page()]),
                 );
             }
+        }
+        if !reviewable(&records).is_empty() {
+            menu.item("Diff…", "D", self.back_here(&["diff"]));
         }
         menu.separator();
         if !self.windows.is_empty() {
@@ -373,6 +377,50 @@ impl<'a> Context<'a> {
         }
         self.page_links(&mut menu, &[action.page()], page, pages);
         self.finish(&[self.show(&menu)])
+    }
+
+    /// The task worktrees whose changes can be reviewed.
+    fn diffs(&self, page: usize) -> Result<()> {
+        let records = self.records()?;
+        let worktrees = reviewable(&records);
+        let (page, pages, shown) = self.paged(worktrees.len(), page);
+        let mut menu = Menu::new(" Diff ");
+        if worktrees.is_empty() {
+            menu.note("no session has a worktree");
+        }
+        for (n, record) in worktrees[shown].iter().enumerate() {
+            let label = match &record.worktree {
+                Some(place) => format!("{}  {}", record.task_id, place.branch),
+                None => record.task_id.clone(),
+            };
+            menu.item(
+                &label,
+                ROW_KEYS.get(n).copied().unwrap_or(""),
+                self.diff_view(&self.root_of(record), record),
+            );
+        }
+        self.page_links(&mut menu, &["diff"], page, pages);
+        self.finish(&[self.show(&menu)])
+    }
+
+    /// Shows a task's changes (`diff`, in colour) in `less` in a popup (a
+    /// window before tmux 3.2), or without a pager until Enter.
+    fn diff_view(&self, root: &Path, record: &Record) -> Vec<String> {
+        let args = vec![
+            "--project".to_string(),
+            root.display().to_string(),
+            "diff".into(),
+            record.task_id.clone(),
+            "--color".into(),
+            "always".into(),
+        ];
+        let diff = menu::shell_line(&self.exe, &args);
+        let line = format!(
+            "if command -v less >/dev/null 2>&1; then {diff} 2>&1 | less -R; \
+             else {diff}; printf \"\\n── press Enter to close\"; read -r _; fi"
+        );
+        let title = format!(" diff {} ", record.task_id);
+        self.viewer(root, &title, format!("diff:{}", record.task_id), line)
     }
 
     /// Inside the popup: pick a task, then a mode, and dispatch.
@@ -544,13 +592,19 @@ impl<'a> Context<'a> {
             )
         };
         let title = format!(" {} ({}) ", record.task_id, record.mode_name());
+        self.viewer(root, &title, format!("log:{}", record.session_name), line)
+    }
+
+    /// Runs the shell command `line` in a popup titled `title` (tmux 3.2
+    /// and later), else in a new window named `window`, in `root`.
+    fn viewer(&self, root: &Path, title: &str, window: String, line: String) -> Vec<String> {
         if self.popups() {
-            return self.popup("90%", root, &title, line);
+            return self.popup("90%", root, title, line);
         }
         vec![
             "new-window".to_string(),
             "-n".into(),
-            format!("log:{}", record.session_name),
+            window,
             "-c".into(),
             tmux::escape_format(&root.display().to_string()),
             "--".into(),
@@ -803,6 +857,23 @@ impl Action {
             Action::Resume => "no ended session with a conversation to resume",
         }
     }
+}
+
+/// One session per task worktree that still exists, newest first: what
+/// the Diff page offers.
+fn reviewable(records: &[Record]) -> Vec<&Record> {
+    let mut seen = Vec::new();
+    records
+        .iter()
+        .filter(|r| r.is_ours())
+        .filter(|r| r.worktree.as_ref().is_some_and(|w| w.path.is_dir()))
+        .filter(|r| {
+            let path = r.worktree.as_ref().map(|w| w.path.clone());
+            let new = !seen.contains(&path);
+            seen.push(path);
+            new
+        })
+        .collect()
 }
 
 /// A mode as the menu shows it.

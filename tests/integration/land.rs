@@ -695,3 +695,47 @@ fn merging_a_subtask_merges_its_parents_branch_and_says_so() {
     says(&run.stdout, "cleaning auth-11A's worktree");
     says(&run.stdout, "and its branch task/auth-11A (");
 }
+
+#[test]
+fn the_menu_offers_a_tasks_diff_in_a_popup_with_a_pager() {
+    let bench = Bench::with_tasks(&["fix-11A", "plain-11A"]).with_git();
+    bench.start_server(&bench.project);
+    let pane = bench
+        .tmux(["display-message", "-p", "-t", "main", "#{pane_id}"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    bench
+        .run([
+            "dispatch",
+            "plain-11A",
+            "--exec",
+            "detached",
+            "--no-worktree",
+        ])
+        .ok();
+    bench.wait_for_status("plain-11A", MODE, "completed");
+    let main = bench.run(["menu", "--print", "--pane", &pane]).ok().stdout;
+    assert!(!main.contains("Diff…"), "no worktree yet:\n{main}");
+
+    agent_commits(&bench, "fix-11A", "feature.txt", None);
+    let main = bench.run(["menu", "--print", "--pane", &pane]).ok().stdout;
+    says(&main, "Diff…");
+    let page = bench
+        .run(["menu", "--print", "--pane", &pane, "diff"])
+        .ok()
+        .stdout;
+    says(&page, "fix-11A  task/fix-11A");
+    assert!(!page.contains("plain-11A"), "{page}");
+    says(&page, "display-popup -E");
+    says(&page, "diff fix-11A --color always 2>&1 | less -R");
+
+    // What the popup runs: git's colours through the pipe.
+    let coloured = bench
+        .run(["diff", "fix-11A", "--color", "always"])
+        .ok()
+        .stdout;
+    assert!(coloured.contains("\x1b["), "{coloured:?}");
+    says(&coloured, "feature.txt by fix-11A");
+}
