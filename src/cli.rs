@@ -480,6 +480,9 @@ pub struct StatusLineArgs {
 pub struct SuperviseArgs {
     /// The session record to run
     pub record: PathBuf,
+    /// The PATH the agent gets
+    #[arg(long)]
+    pub path: Option<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -54,7 +54,7 @@ struct StreamFacts {
     result_text: Option<String>,
 }
 
-pub fn run(record_path: &Path) -> Result<()> {
+pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()> {
     let (books, name) = books::locate(record_path)?;
     // The status summary needs the home of these books, whatever
     // environment tmux gave us.
@@ -77,11 +77,11 @@ pub fn run(record_path: &Path) -> Result<()> {
         return Ok(());
     }
     if let Some(tmux) = &tmux {
-        announce(tmux, &record);
+        announce(&books, tmux, &record);
     }
 
     let facts = Arc::new(Mutex::new(StreamFacts::default()));
-    let (status, reason) = match spawn(&books, &record, exec, &facts) {
+    let (status, reason) = match spawn(&books, &record, exec, &facts, path_var) {
         Ok((child, reader)) => {
             let pid = child.id();
             update(&books, &name, |r| {
@@ -178,7 +178,7 @@ fn update(books: &Books, name: &str, change: impl FnOnce(&mut Record)) -> Result
 
 /// Labels the window, keeps the pane's output in the log, and publishes
 /// the new state: one tmux call.
-fn announce(tmux: &Tmux, record: &Record) {
+fn announce(books: &Books, tmux: &Tmux, record: &Record) {
     let Some(pane) = record.tmux.as_ref().and_then(|p| p.pane_id.clone()) else {
         return;
     };
@@ -201,11 +201,12 @@ fn announce(tmux: &Tmux, record: &Record) {
     }
     // The shell tmux starts opens the log by its name: made (or checked)
     // here first, so a symlink planted in its place is refused, not followed.
-    match open_log(&record.log_file) {
+    let terminal_log = books.terminal_log(record);
+    match open_log(&terminal_log) {
         Ok(_) => {
             // pipe-pane runs a shell command, which tmux first expands as a
             // format: the path is ours, quoted for the shell and `#` escaped.
-            let log = tmux::escape_format(&shell_words::quote(&record.log_file.to_string_lossy()));
+            let log = tmux::escape_format(&shell_words::quote(&terminal_log.to_string_lossy()));
             commands.add([
                 "pipe-pane",
                 "-o",
@@ -237,6 +238,7 @@ fn spawn(
     record: &Record,
     exec: ExecType,
     facts: &Arc<Mutex<StreamFacts>>,
+    path_var: Option<&std::ffi::OsStr>,
 ) -> Result<Spawned> {
     let (program, args) = record
         .agent_command
@@ -260,8 +262,14 @@ fn spawn(
     if let Some(dir) = &record.workdir {
         cmd = cmd.current_dir(dir);
     }
-    for (key, value) in &record.agent_env {
-        cmd = cmd.env(key, value);
+    if let Some(path) = path_var {
+        cmd = cmd.env("PATH", path);
+    }
+    // `docker run -e TASK_ID -e WORK_MODE` passes these on to the container.
+    if exec == ExecType::Docker {
+        cmd = cmd
+            .env(docker::TASK_VAR, &record.task_id)
+            .env(docker::MODE_VAR, record.mode_name());
     }
     cmd = cmd
         .env("SCOPECRAFT_TASK_ID", &record.task_id)

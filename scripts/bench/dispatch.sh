@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dispatch into tmux, against a bare `tmux new-window -d` on the same private
 # server in the same run; the tmux client calls a dispatch makes (and those
-# its supervisor makes); `list` over 1000 records against a no-op process.
+# its supervisor makes); `list` over 1000 sessions against a no-op process.
 #
 #   scripts/bench/dispatch.sh [RUNS]
 set -euo pipefail
@@ -58,23 +58,28 @@ echo "  tmux new-window -d          ${bare_ms} ms"
 echo "  scopecraft-tmux dispatch    ${dispatch_ms} ms  ($(ratio "$dispatch_ms" "$bare_ms")x the bare new-window)"
 echo "  tmux client calls: ${by_dispatch} by dispatch, $((total - by_dispatch)) by its supervisor (label + end)"
 
-# list over 1000 records.
-# Copies of a real record, each with its own task id (a record whose
+# list over 1000 sessions of one run each (a session record and its run's
+# record for Scopecraft, as a dispatch writes them).
+# Copies of a real session, each with its own task id (a record whose
 # sessionName is not its file's name would be skipped, not listed).
 sessions="$(ls -d "$SCOPECRAFT_HOME"/projects/*/sessions)"
-template="$sessions/bench-0-11A.implementation.info.json"
+template="$sessions/bench-0-11A.implementation.session.json"
+run_template="$(ls "$sessions"/task-bench-0-11A-*.info.json | head -n 1)"
 for ((n = 0; n < 1000; n++)); do
-  sed "s/bench-0-11A/bench-r$n-11A/g" "$template" > "$sessions/bench-r$n-11A.implementation.info.json"
+  sed "s/bench-0-11A/bench-r$n-11A/g" "$template" > "$sessions/bench-r$n-11A.implementation.session.json"
+  run="$(basename "$run_template")"
+  sed "s/bench-0-11A/bench-r$n-11A/g" "$run_template" > "$sessions/${run/bench-0-11A/bench-r$n-11A}"
 done
 if "$bin" list 2>&1 >/dev/null | grep -q warning; then
   echo "dispatch.sh: the generated records do not parse" >&2
   exit 1
 fi
-records=$(ls "$sessions"/*.info.json | wc -l)
+records=$(ls "$sessions"/*.session.json | wc -l)
+runs_on_disk=$(ls "$sessions"/task-*.info.json | wc -l)
 noop=$(median_ms "$runs" /bin/true)
 list=$(median_ms "$runs" "$bin" list)
 list_json=$(median_ms "$runs" "$bin" list --json)
-echo "list over $records records, median of $runs runs:"
+echo "list over $records sessions ($runs_on_disk run records), median of $runs runs:"
 echo "  /bin/true                   ${noop} ms"
 echo "  scopecraft-tmux list        ${list} ms  ($(ratio "$list" "$noop")x the no-op)"
 echo "  scopecraft-tmux list --json ${list_json} ms  ($(ratio "$list_json" "$noop")x the no-op)"

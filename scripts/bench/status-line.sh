@@ -23,7 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# $records records over 4 projects: every 50th running (its supervisor, a
+# $records sessions of one run each (a session record and the run's record
+# for Scopecraft) over 4 projects: every 50th running (its supervisor, a
 # sleeping process, alive), the rest completed or failed over the last two
 # days (about half of them within the 24 hours that count).
 sleep 100000 &
@@ -33,20 +34,25 @@ boot=$(cat /proc/sys/kernel/random/boot_id)
 now=$(date -u +%s)
 for p in 0 1 2 3; do mkdir -p "$SCOPECRAFT_HOME/projects/home-me-proj$p/sessions/logs"; done
 for ((i = 0; i < records; i++)); do
-  p=$((i % 4)) dir="$SCOPECRAFT_HOME/projects/home-me-proj$((i % 4))/sessions" name="task-$i-implementation"
-  t=$(date -u -d "@$((now - (i * 137) % (48 * 3600)))" +%Y-%m-%dT%H:%M:%S.000Z)
+  p=$((i % 4)) dir="$SCOPECRAFT_HOME/projects/home-me-proj$((i % 4))/sessions"
+  name="bench-$i.implementation" ms=$(((now - (i * 137) % (48 * 3600)) * 1000))
+  run="task-bench-$i-$ms"
+  t=$(date -u -d "@$((ms / 1000))" +%Y-%m-%dT%H:%M:%S.000Z)
   if ((i % 50 == 0)); then
     state="\"status\": \"running\", \"supervisorPid\": $sleeper, \"supervisorStartTicks\": $ticks, \"bootId\": \"$boot\","
+    scopecraft="\"status\": \"running\", \"state\": \"running\","
   elif ((i % 3 == 0)); then
     state="\"status\": \"failed\", \"exitCode\": 1, \"endTime\": \"$t\","
+    scopecraft="\"status\": \"failed\", \"state\": \"failed\", \"exitCode\": 1, \"endTime\": \"$t\","
   else
     state="\"status\": \"completed\", \"exitCode\": 0, \"endTime\": \"$t\","
+    scopecraft="\"status\": \"completed\", \"state\": \"completed\", \"exitCode\": 0, \"endTime\": \"$t\","
   fi
-  cat > "$dir/$name.info.json" <<RECORD
+  cat > "$dir/$name.session.json" <<RECORD
 {
-  "sessionName": "$name", "taskId": "task-$i", $state
-  "startTime": "$t", "lastUpdated": "$t", "logFile": "$dir/logs/$name.log", "type": "interactive",
-  "sessionHistory": [{"sessionId": "0b9c6c1e-8f8e-4c55-9f37-2d1c7d7f3a10", "startTime": "$t", "execType": "tmux"}],
+  "sessionName": "$name", "taskId": "bench-$i", $state
+  "startTime": "$t", "lastUpdated": "$t", "logFile": "$dir/logs/$run.log", "type": "interactive",
+  "sessionHistory": [{"sessionId": "0b9c6c1e-8f8e-4c55-9f37-2d1c7d7f3a10", "record": "$run", "logFile": "$dir/logs/$run.log", "startTime": "$t", "execType": "tmux"}],
   "mode": "implementation", "execType": "tmux", "projectRoot": "/home/me/proj$p", "workdir": "/home/me/proj$p",
   "tmux": {"session": "scopecraft", "windowName": "$name", "windowId": "@$i", "paneId": "%$i"},
   "agentSessionId": "0b9c6c1e-8f8e-4c55-9f37-2d1c7d7f3a10", "promptFile": "$dir/$name.prompt.md",
@@ -54,11 +60,20 @@ for ((i = 0; i < records; i++)); do
   "promptOnStdin": false, "keepPane": true
 }
 RECORD
+  cat > "$dir/$run.info.json" <<RECORD
+{
+  "sessionName": "$run", "taskId": "bench-$i", "logFile": "$dir/logs/$run.log", "startTime": "$t",
+  "lastUpdated": "$t", $scopecraft "type": "interactive", "executionMode": "tmux", "dockerEnabled": false,
+  "realSessionId": "0b9c6c1e-8f8e-4c55-9f37-2d1c7d7f3a10",
+  "sessionHistory": [{"sessionId": "0b9c6c1e-8f8e-4c55-9f37-2d1c7d7f3a10", "startTime": "$t"}],
+  "sessionKey": "$name", "mode": "implementation", "execType": "tmux", "projectRoot": "/home/me/proj$p"
+}
+RECORD
 done
 # Folders written seconds ago are not trusted for the cache: age them.
 touch -d '1 minute ago' "$SCOPECRAFT_HOME"/projects/*/sessions
 
-echo "status-line over $records records: $("$bin" status-line)"
+echo "status-line over $records sessions ($(ls "$SCOPECRAFT_HOME"/projects/*/sessions/task-*.info.json | wc -l) run records): $("$bin" status-line)"
 "$bin" status-line >/dev/null # warm: writes the cache
 true_ms=$(median_ms "$runs" /bin/true)
 cached_ms=$(median_ms "$runs" "$bin" status-line)

@@ -1,7 +1,12 @@
-//! The books: one JSON record per session under
-//! `$SCOPECRAFT_HOME/projects/<encoded-root>/sessions/`, written atomically,
-//! locked per session key, and corrected when a record says running while
-//! its supervisor is gone.
+//! The books, under `$SCOPECRAFT_HOME/projects/<encoded-root>/sessions/`:
+//! per session key (task, mode) one record `<task>.<mode>.session.json`,
+//! written atomically, locked per key, and corrected when it says running
+//! while its supervisor is gone; per run one record for Scopecraft's reader,
+//! `task-<taskId>-<epochMs>.info.json` with its log
+//! `logs/task-<taskId>-<epochMs>.log`, written from the session's record
+//! each time that is. Session records of the earlier layout
+//! (`<task>.<mode>.info.json`) are read, and moved to the new one at their
+//! first write once their run has ended.
 
 mod record;
 pub mod worktrees;
@@ -20,6 +25,10 @@ use crate::files;
 use crate::procs;
 use crate::project::{self, Project};
 
+/// A session's record (ours only: Scopecraft's reader passes it over).
+const SESSION_SUFFIX: &str = ".session.json";
+/// Scopecraft's record suffix: a run's record, Scopecraft's own records,
+/// and session records of the earlier layout (whose names hold a `.`).
 const RECORD_SUFFIX: &str = ".info.json";
 
 /// A record with no supervisor yet is given this long to get one before
@@ -47,12 +56,66 @@ impl Books {
         &self.dir
     }
 
+    /// The session record of `session_name` (`<task>.<mode>`).
     pub fn record_path(&self, session_name: &str) -> PathBuf {
+        self.dir.join(format!("{session_name}{SESSION_SUFFIX}"))
+    }
+
+    /// Where the earlier layout kept the session record.
+    fn legacy_path(&self, session_name: &str) -> PathBuf {
         self.dir.join(format!("{session_name}{RECORD_SUFFIX}"))
     }
 
-    pub fn log_path(&self, session_name: &str) -> PathBuf {
-        self.dir.join("logs").join(format!("{session_name}.log"))
+    /// The log named after a record: a run's (`task-<taskId>-<epochMs>`),
+    /// or, in the earlier layout, a whole session's.
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.dir.join("logs").join(format!("{name}.log"))
+    }
+
+    /// A run's record for Scopecraft.
+    pub fn run_record_path(&self, run: &str) -> PathBuf {
+        self.dir.join(format!("{run}{RECORD_SUFFIX}"))
+    }
+
+    /// A tmux run's terminal output, for people; outside `logs/`, where
+    /// Scopecraft's reader takes every file for a stream-json log.
+    pub fn terminal_log_path(&self, run: &str) -> PathBuf {
+        self.dir.join("terminal").join(format!("{run}.log"))
+    }
+
+    /// Where a tmux run's terminal output goes: beside the run's record,
+    /// or, for a session of the earlier layout, its one log.
+    pub fn terminal_log(&self, record: &Record) -> PathBuf {
+        match record.run_name() {
+            Some(run) => self.terminal_log_path(run),
+            None => record.log_file.clone(),
+        }
+    }
+
+    /// Names a new run of `task_id` started at `epoch_ms` and creates its
+    /// (empty) log, so that no other run takes the name: a run of the same
+    /// task in another mode started in the same millisecond gets the next.
+    pub fn new_run(&self, task_id: &str, epoch_ms: u128) -> Result<String> {
+        let logs = self.dir.join("logs");
+        fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+        let mut ms = epoch_ms;
+        loop {
+            let name = run_name(task_id, ms);
+            let path = self.log_path(&name);
+            match files::create_new(&path) {
+                Ok(_) => return Ok(name),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => ms += 1,
+                Err(err) => {
+                    return Err(err).with_context(|| format!("creating {}", path.display()));
+                }
+            }
+        }
+    }
+
+    /// Removes a run that never started: its record and its log.
+    pub fn discard_run(&self, run: &str) {
+        let _ = fs::remove_file(self.run_record_path(run));
+        let _ = fs::remove_file(self.log_path(run));
     }
 
     /// A session's lock file. Lock files live beside the records under
@@ -120,25 +183,34 @@ impl Books {
     /// or when the file is torn or not a record (with a warning: a new
     /// dispatch of the session then replaces it).
     pub fn read_raw(&self, session_name: &str) -> Result<Option<Record>> {
-        let path = self.record_path(session_name);
-        match files::read_capped(&path, files::MAX_RECORD) {
-            Ok(bytes) => match parse(&path, &bytes) {
-                Ok(record) => Ok(Some(record)),
-                Err(err) => {
-                    warn_unreadable(&path, &err);
-                    Ok(None)
+        for path in [
+            self.record_path(session_name),
+            self.legacy_path(session_name),
+        ] {
+            match files::read_capped(&path, files::MAX_RECORD) {
+                Ok(bytes) => {
+                    return match parse(&path, &bytes) {
+                        Ok(record) => Ok(Some(record)),
+                        Err(err) => {
+                            warn_unreadable(&path, &err);
+                            Ok(None)
+                        }
+                    };
                 }
-            },
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) if err.is_refusal() => {
-                eprintln!(
-                    "scopecraft-tmux: warning: ignoring {}, which {err}",
-                    path.display()
-                );
-                Ok(None)
+                Err(err) if err.is_not_found() => {}
+                Err(err) if err.is_refusal() => {
+                    eprintln!(
+                        "scopecraft-tmux: warning: ignoring {}, which {err}",
+                        path.display()
+                    );
+                    return Ok(None);
+                }
+                Err(err) => {
+                    return Err(err).with_context(|| format!("reading {}", path.display()));
+                }
             }
-            Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
         }
+        Ok(None)
     }
 
     /// The record, corrected when it says running while nothing runs.
@@ -150,15 +222,88 @@ impl Books {
     }
 
     /// Writes `record` atomically (a temporary file renamed over it).
+    /// Then the current run's record for Scopecraft, from it.
     pub fn write(&self, record: &mut Record) -> Result<()> {
         record.last_updated = now();
-        let path = self.record_path(&record.session_name);
-        let mut text = serde_json::to_vec_pretty(record)?;
-        text.push(b'\n');
-        write_atomic(&path, &text)
+        // Environment values are never written (records of the earlier
+        // layout held the agent's PATH).
+        record.extra.remove("agentEnv");
+        let legacy = self.legacy_path(&record.session_name);
+        let in_legacy = record.run_name().is_none() && legacy.exists();
+        // A live session of the earlier layout stays where its supervisor
+        // (of the earlier version) and its hooks look for it.
+        if in_legacy && record.status.is_live() {
+            return write_json(&legacy, record);
+        }
+        write_json(&self.record_path(&record.session_name), record)?;
+        if in_legacy {
+            self.migrate(record, &legacy)?;
+        }
+        self.write_run_record(record)
     }
 
-    /// Removes a record (used to undo a dispatch that could not start).
+    /// A session record of the earlier layout whose run has ended, moved
+    /// to the new layout now (for a caller holding the session's lock, about
+    /// to start another run of it); any other record as it is.
+    pub fn upgrade_locked(&self, mut record: Record) -> Result<Record> {
+        if record.run_name().is_none()
+            && !record.status.is_live()
+            && self.legacy_path(&record.session_name).exists()
+        {
+            self.write(&mut record)?;
+        }
+        Ok(record)
+    }
+
+    /// The current run's record for Scopecraft, when the run has one.
+    fn write_run_record(&self, record: &Record) -> Result<()> {
+        let Some(run) = record.run_name() else {
+            return Ok(());
+        };
+        let terminal = self.terminal_log_path(run);
+        match record.run_record(Some(&terminal)) {
+            Some(view) => write_json(&self.run_record_path(run), &view),
+            None => Ok(()),
+        }
+    }
+
+    /// A session record of the earlier layout, now written in the new one:
+    /// its last run gets a record of its own (its log, which holds every
+    /// earlier run's output, moved to the run's name), and the old file,
+    /// which Scopecraft's reader would list beside it, goes.
+    fn migrate(&self, record: &mut Record, legacy: &Path) -> Result<()> {
+        let started = humantime::parse_rfc3339(&record.start_time)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis());
+        let run = self.new_run(&record.task_id, started)?;
+        let log = self.log_path(&run);
+        let old_log = record.log_file.clone();
+        if old_log.is_file() {
+            fs::rename(&old_log, &log)
+                .with_context(|| format!("moving {} to {}", old_log.display(), log.display()))?;
+        }
+        record.log_file = log.clone();
+        if record.session_history.is_empty() {
+            record.session_history.push(Run {
+                session_id: record.agent_session_id.clone(),
+                start_time: record.start_time.clone(),
+                exec_type: record.exec_type,
+                ..Run::default()
+            });
+        }
+        for earlier in &mut record.session_history {
+            earlier.log_file = Some(log.clone());
+        }
+        if let Some(last) = record.session_history.last_mut() {
+            last.record = Some(run);
+        }
+        write_json(&self.record_path(&record.session_name), record)?;
+        fs::remove_file(legacy).with_context(|| format!("removing {}", legacy.display()))
+    }
+
+    /// Removes a session record (used to undo a dispatch that could not
+    /// start).
     pub fn remove(&self, session_name: &str) -> Result<()> {
         let path = self.record_path(session_name);
         match fs::remove_file(&path) {
@@ -168,8 +313,9 @@ impl Books {
         }
     }
 
-    /// Every record in the folder, reconciled, newest first. A file that
-    /// does not parse is skipped with a warning on stderr.
+    /// Every session in the folder, reconciled, newest first: ours, and
+    /// Scopecraft's own records (not our runs' records). A file that does
+    /// not parse is skipped with a warning on stderr.
     pub fn list(&self) -> Result<Vec<Record>> {
         let mut records = Vec::new();
         for record in self.list_raw(true)? {
@@ -179,42 +325,82 @@ impl Books {
         Ok(records)
     }
 
-    /// Every record as on disk; `warn` reports unreadable files on stderr.
+    /// Every session as on disk; `warn` reports unreadable files on stderr.
     pub fn list_raw(&self, warn: bool) -> Result<Vec<Record>> {
+        let files = self.files()?;
         let mut records = Vec::new();
-        for path in self.record_files()? {
-            let parsed = files::read_capped(&path, files::MAX_RECORD)
-                .map_err(|err| anyhow::anyhow!("it {err}"))
-                .and_then(|bytes| parse(&path, &bytes));
-            match parsed {
-                Ok(record) => records.push(record),
-                Err(err) if warn => warn_unreadable(&path, &err),
-                Err(_) => {}
+        let mut runs = std::collections::HashSet::new();
+        for path in &files.sessions {
+            if let Some(record) = read_listed(path, warn) {
+                runs.extend(
+                    record
+                        .session_history
+                        .iter()
+                        .filter_map(|run| run.record.clone()),
+                );
+                records.push(record);
+            }
+        }
+        // Scopecraft's own records, read only when no session of ours
+        // names them as a run (so 1000 runs cost no reading here).
+        for (name, path) in &files.others {
+            if runs.contains(name) {
+                continue;
+            }
+            if let Some(record) = read_listed(path, warn)
+                && !record.extra.contains_key("sessionKey")
+            {
+                records.push(record);
             }
         }
         Ok(records)
     }
 
-    /// The paths of the record files in the folder, in no particular order.
+    /// The paths of the session records in the folder (ours, either
+    /// layout), in no particular order.
     pub fn record_files(&self) -> Result<Vec<PathBuf>> {
+        Ok(self.files()?.sessions)
+    }
+
+    /// The folder's records: our sessions' (a session in both layouts,
+    /// moved half-way, counts once, in the new one), and the other
+    /// `*.info.json` (runs, Scopecraft's own) by name.
+    fn files(&self) -> Result<Files> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Files::default()),
             Err(err) => {
                 return Err(err).with_context(|| format!("reading {}", self.dir.display()));
             }
         };
-        let mut files = Vec::new();
+        let mut files = Files::default();
+        let mut legacy = Vec::new();
+        let mut sessions = std::collections::HashSet::new();
         for entry in entries {
             let entry = entry?;
-            if entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.ends_with(RECORD_SUFFIX))
-            {
-                files.push(entry.path());
+            let file_name = entry.file_name();
+            let Some(name) = file_name.to_str() else {
+                continue;
+            };
+            if let Some(stem) = name.strip_suffix(SESSION_SUFFIX) {
+                sessions.insert(stem.to_string());
+                files.sessions.push(entry.path());
+            } else if let Some(stem) = name.strip_suffix(RECORD_SUFFIX) {
+                // Session names hold a `.` (`<task>.<mode>`); run names and
+                // Scopecraft's (`task-<id>-<ms>`) never do.
+                if stem.contains('.') {
+                    legacy.push((stem.to_string(), entry.path()));
+                } else {
+                    files.others.push((stem.to_string(), entry.path()));
+                }
             }
         }
+        files.sessions.extend(
+            legacy
+                .into_iter()
+                .filter(|(stem, _)| !sessions.contains(stem))
+                .map(|(_, path)| path),
+        );
         Ok(files)
     }
 
@@ -298,10 +484,7 @@ fn warn_unreadable(path: &Path, err: &anyhow::Error) {
 /// caller.
 fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
     let record: Record = serde_json::from_slice(bytes).context("not a session record")?;
-    let stem = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(RECORD_SUFFIX));
+    let stem = path.file_name().and_then(|n| n.to_str()).and_then(stem);
     if stem != Some(record.session_name.as_str()) {
         anyhow::bail!(
             "it names another session ({})",
@@ -309,6 +492,50 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
         );
     }
     Ok(record)
+}
+
+/// A record file's name without its suffix.
+fn stem(file_name: &str) -> Option<&str> {
+    file_name
+        .strip_suffix(SESSION_SUFFIX)
+        .or_else(|| file_name.strip_suffix(RECORD_SUFFIX))
+}
+
+/// A record file read for a listing, or `None` (with a warning when `warn`).
+fn read_listed(path: &Path, warn: bool) -> Option<Record> {
+    let parsed = files::read_capped(path, files::MAX_RECORD)
+        .map_err(|err| anyhow::anyhow!("it {err}"))
+        .and_then(|bytes| parse(path, &bytes));
+    match parsed {
+        Ok(record) => Some(record),
+        Err(err) => {
+            if warn {
+                warn_unreadable(path, &err);
+            }
+            None
+        }
+    }
+}
+
+/// What a session folder holds, by kind.
+#[derive(Debug, Default)]
+struct Files {
+    sessions: Vec<PathBuf>,
+    /// (name, path) of the other records.
+    others: Vec<(String, PathBuf)>,
+}
+
+/// A run's name: `task-<taskId>-<epochMs>`, as Scopecraft names its own, so
+/// its reader finds the record and the log by the task id.
+pub fn run_name(task_id: &str, epoch_ms: u128) -> String {
+    format!("task-{task_id}-{epoch_ms}")
+}
+
+/// `value` as pretty JSON with a final newline, written atomically.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    write_atomic(path, &text)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and
@@ -372,13 +599,13 @@ pub fn locate(path: &Path) -> Result<(Books, String)> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(RECORD_SUFFIX))
+        .and_then(stem)
         .with_context(|| format!("{} is not a session record path", path.display()))?;
     Ok((Books::at(dir.to_path_buf()), name.to_string()))
 }
 
 /// Makes `SCOPECRAFT_HOME` the home the record at `path` lives in
-/// (`<home>/projects/<root>/sessions/<name>.info.json`), for processes tmux
+/// (`<home>/projects/<root>/sessions/<name>.session.json`), for processes tmux
 /// or an agent started with an environment of their own. Call it before
 /// starting threads.
 pub fn adopt_home_of(path: &Path) {

@@ -2,7 +2,7 @@
 //! meaning kept, and ours beside them in the same camelCase.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -29,6 +29,18 @@ impl Status {
     /// Running or waiting: the agent process should exist.
     pub fn is_live(self) -> bool {
         matches!(self, Status::Running | Status::Waiting)
+    }
+
+    /// The value Scopecraft's code knows (its record type and its monitor
+    /// page): `running`, `waiting_feedback`, `completed`, and `failed` for
+    /// every other end. Our finer state goes in fields of our own.
+    pub fn scopecraft(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Waiting => "waiting_feedback",
+            Status::Completed => "completed",
+            Status::Failed | Status::Stopped | Status::Interrupted => "failed",
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +125,13 @@ pub struct WorktreePlace {
 pub struct Run {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// The run's own record for Scopecraft, `task-<taskId>-<epochMs>`
+    /// (`<name>.info.json`, log `logs/<name>.log`). Absent in runs
+    /// recorded before runs had records of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<PathBuf>,
     pub start_time: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
@@ -130,7 +149,9 @@ pub struct Run {
     pub extra: Map<String, Value>,
 }
 
-/// A session record, `<sessionName>.info.json`.
+/// A session's record, `<sessionName>.session.json` (`<task>.<mode>`): the
+/// state of one (task, mode) key across its runs, which our commands read.
+/// Each run also has a record of its own for Scopecraft ([`RunRecord`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
@@ -198,9 +219,6 @@ pub struct Record {
     /// profile); `--continue` resumes with the same one. None: Claude Code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
-    /// Extra environment for the agent (name, value).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub agent_env: Vec<(String, String)>,
     /// Headless: where to write the final result text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save_to: Option<PathBuf>,
@@ -289,6 +307,145 @@ impl Record {
             },
             (None, None) => String::new(),
         }
+    }
+}
+
+/// One run's record for Scopecraft's reader, `task-<taskId>-<epochMs>.info.json`:
+/// Scopecraft's fields with their meaning (`status` in its vocabulary, the
+/// run's own log, start and conversation), then ours (`state` says how the
+/// run ended in our words). Written from the session's record, never read
+/// back by our commands; it carries no environment and no agent command.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord<'a> {
+    pub session_name: &'a str,
+    pub task_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<&'a str>,
+    pub log_file: &'a Path,
+    pub start_time: &'a str,
+    pub last_updated: &'a str,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub execution_mode: &'static str,
+    pub docker_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_session_id: Option<&'a str>,
+    pub session_history: [HistoryEntry<'a>; 1],
+
+    // Ours.
+    /// The session (task, mode) this run belongs to: `<sessionKey>.session.json`.
+    pub session_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'a str>,
+    pub exec_type: ExecType,
+    pub state: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_signal: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_requested: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_file: Option<&'a Path>,
+    /// A tmux run's terminal output, for people (`logFile` holds the
+    /// conversation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal_log: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_root: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<&'a WorktreePlace>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmux: Option<&'a TmuxPlace>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<&'a str>,
+}
+
+/// Scopecraft's `sessionHistory` entry.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry<'a> {
+    pub session_id: &'a str,
+    pub start_time: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<&'a str>,
+}
+
+impl Record {
+    /// The current run's own record, when it has one (runs recorded
+    /// before runs had records of their own do not). `terminal_log`: where
+    /// a tmux run's pane output goes.
+    pub fn run_record<'a>(&'a self, terminal_log: Option<&'a Path>) -> Option<RunRecord<'a>> {
+        let exec = self.exec_type?;
+        let run = self.session_history.last()?;
+        let name = run.record.as_deref()?;
+        let conversation = run
+            .session_id
+            .as_deref()
+            .or(self.agent_session_id.as_deref());
+        Some(RunRecord {
+            session_name: name,
+            task_id: &self.task_id,
+            parent_id: self.parent_id.as_deref(),
+            log_file: run.log_file.as_deref().unwrap_or(&self.log_file),
+            start_time: &run.start_time,
+            last_updated: &self.last_updated,
+            status: self.status.scopecraft(),
+            pid: self.pid,
+            kind: exec.scopecraft_type(),
+            execution_mode: exec.as_str(),
+            docker_enabled: exec == ExecType::Docker,
+            real_session_id: conversation,
+            session_history: [HistoryEntry {
+                session_id: conversation.unwrap_or_default(),
+                start_time: &run.start_time,
+                resumed_from: run.resumed_from.as_deref(),
+            }],
+            session_key: &self.session_name,
+            mode: self.mode.as_deref(),
+            exec_type: exec,
+            state: self.status,
+            exit_code: self.exit_code,
+            exit_signal: self.exit_signal.as_deref(),
+            end_time: self.end_time.as_deref(),
+            stop_requested: self.stop_requested,
+            prompt_file: self.prompt_file.as_deref(),
+            terminal_log: terminal_log.filter(|_| exec == ExecType::Tmux),
+            project_root: self.project_root.as_deref(),
+            workdir: self.workdir.as_deref(),
+            worktree: self.worktree.as_ref(),
+            tmux: self.tmux.as_ref(),
+            container: self.container.as_deref(),
+        })
+    }
+
+    /// The current run's record name, when it has one.
+    pub fn run_name(&self) -> Option<&str> {
+        self.session_history.last()?.record.as_deref()
+    }
+
+    /// The logs of the session's runs, oldest first, each once: a session
+    /// recorded before runs had logs of their own has one for all.
+    pub fn run_logs(&self) -> Vec<PathBuf> {
+        let mut logs: Vec<PathBuf> = Vec::new();
+        for run in &self.session_history {
+            let log = run.log_file.as_ref().unwrap_or(&self.log_file);
+            if !log.as_os_str().is_empty() && !logs.contains(log) {
+                logs.push(log.clone());
+            }
+        }
+        if logs.is_empty() && !self.log_file.as_os_str().is_empty() {
+            logs.push(self.log_file.clone());
+        }
+        logs
     }
 }
 

@@ -131,6 +131,8 @@ struct Plan {
     /// task's worktree) is known.
     docker: Option<(PathBuf, Vec<String>)>,
     notes: Vec<String>,
+    /// When the run starts (Unix milliseconds), which names its record.
+    run_stamp: u128,
 }
 
 impl Plan {
@@ -387,10 +389,6 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     let prompt_on_stdin = command.prompt_on_stdin;
     let prompt_prefix = command.prompt_prefix;
     let mut agent_command = command.argv;
-    let mut agent_env = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        agent_env.push(("PATH".to_string(), path.to_string_lossy().into_owned()));
-    }
     let mut docker_plan = None;
     let container = match &docker {
         Some(docker) => {
@@ -410,8 +408,6 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
                 },
             )?;
             docker_plan = Some((docker.clone(), inner));
-            agent_env.push((docker::TASK_VAR.to_string(), task_id.clone()));
-            agent_env.push((docker::MODE_VAR.to_string(), mode.clone()));
             // Last, being the dearest: a process, and a round trip to the engine.
             if !args.dry_run {
                 docker::check_engine(docker)?;
@@ -457,8 +453,14 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         .as_ref()
         .map(|r| r.session_history.clone())
         .unwrap_or_default();
+    // The run's record and log; the name is taken for good (the log made)
+    // when the dispatch executes.
+    let run_name = books::run_name(&task_id, run_stamp);
+    let log_file = books.log_path(&run_name);
     let mut run = books::Run {
         session_id: new_id.clone(),
+        record: Some(run_name),
+        log_file: Some(log_file.clone()),
         start_time: start.clone(),
         resumed_from,
         exec_type: Some(exec),
@@ -477,13 +479,13 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     extra.insert("allowedTools".into(), serde_json::to_value(&allowed)?);
     extra.insert("disallowedTools".into(), serde_json::to_value(&disallowed)?);
     let record = Record {
-        session_name: session_name.clone(),
+        session_name,
         task_id,
         parent_id,
         status: Status::Running,
         start_time: start,
         last_updated: String::new(),
-        log_file: books.log_path(&session_name),
+        log_file,
         pid: None,
         kind: Some(exec.scopecraft_type().to_string()),
         real_session_id: new_id.clone(),
@@ -508,7 +510,6 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         prompt_on_stdin: Some(prompt_on_stdin),
         prompt_prefix,
         agent: Some(agent_name),
-        agent_env,
         save_to,
         keep_pane: (exec == ExecType::Tmux).then(|| config.keep_pane()),
         supervisor_pid: None,
@@ -529,6 +530,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         in_place,
         docker: docker_plan,
         notes,
+        run_stamp,
     })
 }
 
@@ -703,7 +705,10 @@ fn execute(
     let _lock = plan.books.lock(&name)?;
     // Read again under the lock: another dispatch may have won the race.
     let existing = match plan.books.read_raw(&name)? {
-        Some(record) => Some(plan.books.reconcile_locked(record)?),
+        Some(record) => {
+            let record = plan.books.reconcile_locked(record)?;
+            Some(plan.books.upgrade_locked(record)?)
+        }
         None => None,
     };
     if let Some(existing) = &existing
@@ -725,14 +730,30 @@ fn execute(
         plan.record.session_history = history;
     }
     plan.previous = existing;
+    let run = plan.books.new_run(&plan.record.task_id, plan.run_stamp)?;
+    plan.record.log_file = plan.books.log_path(&run);
+    if let Some(current) = plan.record.session_history.last_mut() {
+        current.log_file = Some(plan.record.log_file.clone());
+        current.record = Some(run.clone());
+    }
 
     // Held until the record is written and the agent started, so `clean`
     // sees this session before it could remove the worktree.
     let mut _worktree_lock = None;
     let mut made = None;
     if let Some(env_id) = &plan.worktree_env {
-        _worktree_lock = Some(plan.books.worktree_lock(env_id)?);
-        let (target, what) = worktree::make(project, config, env_id)?;
+        let made_now = plan
+            .books
+            .worktree_lock(env_id)
+            .and_then(|lock| Ok((lock, worktree::make(project, config, env_id)?)));
+        let (lock, (target, what)) = match made_now {
+            Ok(made) => made,
+            Err(err) => {
+                plan.books.discard_run(&run);
+                return Err(err);
+            }
+        };
+        _worktree_lock = Some(lock);
         plan.record.worktree = Some(WorktreePlace {
             path: target.path.clone(),
             branch: target.branch.clone(),
@@ -773,6 +794,9 @@ fn undo(plan: &Plan, record: &Record) {
     if let Some(path) = &record.prompt_file {
         let _ = fs::remove_file(path);
     }
+    if let Some(run) = record.run_name() {
+        plan.books.discard_run(run);
+    }
     match &plan.previous {
         Some(previous) => {
             let _ = plan.books.write(&mut previous.clone());
@@ -783,13 +807,20 @@ fn undo(plan: &Plan, record: &Record) {
     }
 }
 
+/// The supervisor's command line. The agent gets the PATH of the dispatch
+/// (a tmux pane would get the tmux server's), passed here rather than kept
+/// in the books, which hold no environment values.
 fn supervise_argv(record_path: &Path) -> Result<Vec<String>> {
     let exe = std::env::current_exe().context("finding our own executable")?;
-    Ok(vec![
+    let mut argv = vec![
         exe.display().to_string(),
         "__supervise".to_string(),
         record_path.display().to_string(),
-    ])
+    ];
+    if let Some(path) = std::env::var_os("PATH") {
+        argv.push(format!("--path={}", path.to_string_lossy()));
+    }
+    Ok(argv)
 }
 
 const PLACE_FORMAT: &str = "#{window_id}\t#{pane_id}\t#{socket_path}";

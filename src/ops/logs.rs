@@ -25,6 +25,8 @@ const CHUNK: usize = 64 * 1024;
 /// One session's output, from the start, as it grows.
 pub struct LogStream {
     record: Record,
+    /// The logs of the session's earlier runs, written before `log`.
+    earlier: Vec<PathBuf>,
     log: LogFile,
     sink: Box<dyn Sink + Send>,
     terminal: bool,
@@ -45,7 +47,22 @@ pub enum Begun {
 impl LogStream {
     /// The output of `record`'s session; `raw`: the log's bytes as written.
     pub fn open(project: &Project, books: &Books, record: Record, raw: bool) -> LogStream {
-        let path = log_path(project, books, &record);
+        let terminal = record.exec_type == Some(ExecType::Tmux);
+        let conversation = log_path(project, books, &record);
+        // A tmux run: its conversation (the agent's transcript, copied into
+        // the run's log) once it has ended, else what its terminal showed.
+        let path = if terminal && (is_live(&record) || !has_output(&conversation)) {
+            books.terminal_log(&record)
+        } else {
+            conversation.clone()
+        };
+        let earlier = if path == conversation {
+            let mut logs = record.run_logs();
+            logs.retain(|log| *log != path);
+            logs
+        } else {
+            Vec::new()
+        };
         // One renderer for both kinds of run: a session's log holds the
         // stream-json of its headless runs and the terminal output of its
         // tmux runs when it was continued from one to the other.
@@ -55,7 +72,8 @@ impl LogStream {
             Box::new(stream::LogRenderer::default())
         };
         LogStream {
-            terminal: record.exec_type == Some(ExecType::Tmux),
+            terminal,
+            earlier,
             record,
             log: LogFile::new(path),
             sink,
@@ -88,10 +106,14 @@ impl LogStream {
             self.log.skip_to_end();
             return Ok(Begun::Pane);
         }
+        let mut found = false;
+        for path in std::mem::take(&mut self.earlier) {
+            found |= LogFile::new(path).pump(self.sink.as_mut(), out)?;
+        }
         if follow {
             return Ok(Begun::Log);
         }
-        let found = self.log.pump(self.sink.as_mut(), out)?;
+        found |= self.log.pump(self.sink.as_mut(), out)?;
         self.sink.finish(out)?;
         Ok(if found { Begun::Log } else { Begun::Nothing })
     }
@@ -136,6 +158,11 @@ pub fn log_path(project: &Project, books: &Books, record: &Record) -> PathBuf {
         p if p.is_relative() => project.root.join(p),
         p => p.clone(),
     }
+}
+
+/// Whether a log holds anything.
+fn has_output(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
 /// Whether the run may still write to its log. Scopecraft's own records

@@ -89,8 +89,15 @@ fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
     // The saved prompt is the one the agent got.
     let saved = fs::read_to_string(record["promptFile"].as_str().unwrap()).unwrap();
     assert_eq!(saved, expected);
-    // The pane's output is kept in the session's log.
-    let log = record["logFile"].as_str().unwrap().to_string();
+    // The pane's output is kept beside the run's record, outside the
+    // folder Scopecraft reads stream-json logs from.
+    let run = record["sessionHistory"][0]["record"].as_str().unwrap();
+    let log = Path::new(record["logFile"].as_str().unwrap())
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("terminal/{run}.log"));
     wait_for("the pane output in the log", Duration::from_secs(5), || {
         fs::read_to_string(&log)
             .ok()
@@ -1075,7 +1082,7 @@ fn records_that_are_not_ours_or_not_whole_never_break_the_books() {
     );
     let status = bench.run(["status", "mine-11A", "--json"]).ok().json();
     assert_eq!(status.as_array().unwrap().len(), 1);
-    fs::remove_file(sessions.join("mine-11A.implementation.info.json")).unwrap();
+    fs::remove_file(sessions.join("mine-11A.implementation.session.json")).unwrap();
     bench
         .run(["stop", "mine-11A"])
         .bad_input("not started by scopecraft-tmux");

@@ -149,26 +149,32 @@ fn links_planted_in_the_books_are_refused_not_followed() {
     let outside = bench.dir.path().join("outside.txt");
     fs::write(&outside, "precious\n").unwrap();
 
-    // The log of the next session, a link to a file outside the books.
+    // The log of the next run, a link to a file outside the books, under
+    // every name the run may take in the next ten seconds: a taken name is
+    // never opened, the run gets another.
     fs::create_dir_all(sessions.join("logs")).unwrap();
-    symlink(&outside, sessions.join("logs/log-11B.implementation.log")).unwrap();
-    let run = bench.run(["dispatch", "log-11B", "--exec", "detached", "--no-worktree"]);
-    assert_eq!(run.code, Some(1), "{run:?}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    for ms in now..now + 10_000 {
+        symlink(
+            &outside,
+            sessions.join(format!("logs/task-log-11B-{ms}.log")),
+        )
+        .unwrap();
+    }
+    bench
+        .run(["dispatch", "log-11B", "--exec", "detached", "--no-worktree"])
+        .ok();
+    let record = bench.wait_for_status("log-11B", "implementation", "completed");
+    let log = std::path::Path::new(record["logFile"].as_str().unwrap());
     assert!(
-        run.stderr
-            .contains("is a symlink, not a file scopecraft-tmux made"),
+        fs::symlink_metadata(log).unwrap().file_type().is_file(),
         "{}",
-        run.stderr
+        log.display()
     );
     assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
-    // Nothing half-made: no record, no prompt file.
-    assert!(!sessions.join("log-11B.implementation.info.json").exists());
-    let leftovers: Vec<_> = fs::read_dir(&sessions)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("log-11B"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A session's lock file, a link to where a file would be created.
     let target = bench.dir.path().join("created-through-a-link");

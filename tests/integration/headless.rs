@@ -439,7 +439,7 @@ fn continue_needs_a_recorded_conversation() {
         .unwrap()
         .unwrap()
         .path()
-        .join("sessions/lost-11B.implementation.info.json");
+        .join("sessions/lost-11B.implementation.session.json");
     let mut json: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     json.as_object_mut().unwrap().remove("agentSessionId");
     json.as_object_mut().unwrap().remove("realSessionId");

@@ -13,4 +13,5 @@ mod foundation;
 mod headless;
 mod land;
 mod plugin;
+mod scopecraft;
 mod worktree;
