@@ -514,6 +514,8 @@ pub fn snapshot(path: &Path, extra: &[String]) -> Result<Snapshot> {
         }
     }
     let with_copy = || git(path).env("GIT_INDEX_FILE", &copy.0);
+    // Reading every file of a large worktree may take long.
+    let adding = || git_long(path).env("GIT_INDEX_FILE", &copy.0);
     let index_tree = with_copy()
         .arg("write-tree")
         .output()
@@ -540,12 +542,12 @@ pub fn snapshot(path: &Path, extra: &[String]) -> Result<Snapshot> {
             .args(&flagged)
             .output()?;
     }
-    with_copy()
+    adding()
         .args(["add", "--all", "--", "."])
         .output()
         .with_context(|| format!("reading the files of {}", path.display()))?;
     if !extra.is_empty() {
-        with_copy()
+        adding()
             .args(["add", "--force", "--"])
             .args(extra)
             .output()

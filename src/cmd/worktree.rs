@@ -8,6 +8,7 @@ use std::io::Write;
 
 use super::{Globals, Run};
 use crate::books::Books;
+use crate::books::worktrees::{Merged, WorktreeBooks};
 use crate::cli::{WorktreeCleanArgs, WorktreeCommand, WorktreeListArgs};
 use crate::config::Config;
 use crate::git;
@@ -42,6 +43,9 @@ struct Listed {
     /// The reason given to `git worktree lock`, when locked.
     locked: Option<String>,
     sessions: Vec<Session>,
+    /// How `merge` brought its branch into the base, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merged: Option<Merged>,
     /// State `saved`: the ref `worktree clean --force` kept it under.
     #[serde(skip_serializing_if = "Option::is_none")]
     saved_ref: Option<String>,
@@ -79,6 +83,7 @@ impl Run for WorktreeListArgs {
         let books = Books::for_project(&project)?;
         let records = books.list()?;
         let machine = Machine::read(&books)?;
+        let worktree_books = WorktreeBooks::for_project(&project)?;
         let base = layout.base_name();
         let base_commit = layout.checkout.head.clone();
         let mut listed = Vec::new();
@@ -111,6 +116,7 @@ impl Run for WorktreeListArgs {
                     status: r.status.to_string(),
                 })
                 .collect();
+            let merged = worktree_books.read(&env_id)?.and_then(|r| r.merged);
             listed.push(Listed {
                 env_id,
                 path: worktree.path.display().to_string(),
@@ -128,6 +134,7 @@ impl Run for WorktreeListArgs {
                 base: base.clone(),
                 locked: worktree.locked.clone(),
                 sessions,
+                merged,
                 saved_ref: None,
                 restore: None,
             });
@@ -144,6 +151,7 @@ impl Run for WorktreeListArgs {
                 base: base.clone(),
                 locked: None,
                 sessions: Vec::new(),
+                merged: None,
                 saved_ref: Some(saved.reference),
                 restore: Some(saved.restore),
             });
@@ -205,6 +213,9 @@ fn write_rows(out: &mut impl Write, listed: &[&Listed], base: &str) -> Result<()
             };
             if l.locked.is_some() {
                 state.push_str(", locked");
+            }
+            if let Some(merged) = &l.merged {
+                state.push_str(&format!(", merged ({})", merged.method));
             }
             let sessions: Vec<&str> = l.sessions.iter().map(|s| s.session_name.as_str()).collect();
             [

@@ -271,6 +271,21 @@ impl Machine {
             .collect()
     }
 
+    /// The live sessions of environment `env_id`: this project's runs of
+    /// the task or its subtasks wherever they work, and any project's runs
+    /// in its worktree at `path`.
+    pub fn live_of(&self, env_id: &str, path: Option<&Path>) -> Vec<&Record> {
+        self.records
+            .iter()
+            .filter(|(own, record)| {
+                (*own && (record.task_id == env_id || record.parent_id.as_deref() == Some(env_id)))
+                    || path.is_some_and(|path| uses(record, path))
+            })
+            .map(|(_, record)| record)
+            .filter(|record| books::runs_now(record))
+            .collect()
+    }
+
     /// The other projects (their roots) that made or used the worktree at
     /// `path`, when `project` did neither: it is theirs, not ours. Empty
     /// when it is ours, or nobody's we know of (made by hand or by

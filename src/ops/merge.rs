@@ -112,21 +112,21 @@ pub fn merge(project: &Project, config: &Config, request: &Request) -> Result<Me
             some(&dirty)
         ));
     }
+    let machine = Machine::read(&Books::for_project(project)?)?;
+    let live = machine.live_of(&env.env_id, env.worktree.as_deref());
+    if !live.is_empty() {
+        let names: Vec<String> = live
+            .iter()
+            .map(|r| format!("{} ({})", r.session_name, r.status))
+            .collect();
+        return refuse(format!(
+            "a run of the task is live: {}; let it end or stop it first (scopecraft-tmux stop {} --mode {})",
+            names.join(", "),
+            live[0].task_id,
+            live[0].mode_name()
+        ));
+    }
     if let Some(path) = &env.worktree {
-        let machine = Machine::read(&Books::for_project(project)?)?;
-        let live = machine.live_in(path);
-        if !live.is_empty() {
-            let names: Vec<String> = live
-                .iter()
-                .map(|r| format!("{} ({})", r.session_name, r.status))
-                .collect();
-            return refuse(format!(
-                "a run works in its worktree: {}; let it end or stop it first (scopecraft-tmux stop {} --mode {})",
-                names.join(", "),
-                live[0].task_id,
-                live[0].mode_name()
-            ));
-        }
         let mut uncommitted = git::changes(path)?;
         uncommitted.extend(git::hidden_edits(path)?);
         if !uncommitted.is_empty() {

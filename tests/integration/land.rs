@@ -569,6 +569,13 @@ fn merge_brings_the_branch_home_in_each_mode_and_clean_then_removes_it() {
         assert_eq!(record["merged"]["into"], "main");
     }
 
+    let listed = bench.run(["worktree", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["merged"]["method"], "merge", "{listed:#}");
+    says(
+        &bench.run(["worktree", "list"]).ok().stdout,
+        "clean, merged (squash)",
+    );
+
     // Again: nothing to do.
     let run = bench.run(["merge", "merged-11A"]).ok();
     says(
@@ -651,7 +658,19 @@ fn merge_refuses_what_stands_in_the_way_and_changes_nothing() {
     bench.wait_for_agent("fix-11A", 2);
     refused(
         &["merge", "fix-11A"],
-        "a run works in its worktree: fix-11A.implementation (running)",
+        "a run of the task is live: fix-11A.implementation (running)",
+    );
+    fs::write(&release, "").unwrap();
+    bench.wait_for_status("fix-11A", MODE, "completed");
+    // Also one that runs in the main checkout.
+    fs::remove_file(&release).unwrap();
+    bench
+        .run(["dispatch", "fix-11A", "--exec", "detached", "--no-worktree"])
+        .ok();
+    bench.wait_for_agent("fix-11A", 3);
+    refused(
+        &["merge", "fix-11A", "--squash"],
+        "a run of the task is live",
     );
     fs::write(&release, "").unwrap();
     bench.wait_for_status("fix-11A", MODE, "completed");
