@@ -173,8 +173,10 @@ impl Profile {
                 exit_codes: &[],
             },
             // `gemini --session-id <id> --prompt-interactive=<prompt>`;
-            // headless `gemini --output-format stream-json --session-id <id>`
-            // with the prompt on stdin (a piped stdin is headless); resume
+            // headless `gemini --output-format stream-json --skip-trust
+            // --session-id <id>` with the prompt on stdin (a piped stdin is
+            // headless; an untrusted folder would end it with exit 55, and a
+            // task's fresh worktree is never on Gemini's trusted list); resume
             // with `--resume <id>`.
             "gemini" => Profile {
                 name: name.into(),
@@ -183,9 +185,21 @@ impl Profile {
                 install: Some("npm install -g @google/gemini-cli".into()),
                 args: Vec::new(),
                 interactive: words(&["--session-id", ID]),
-                headless: words(&["--output-format", "stream-json", "--session-id", ID]),
+                headless: words(&[
+                    "--output-format",
+                    "stream-json",
+                    "--skip-trust",
+                    "--session-id",
+                    ID,
+                ]),
                 resume_interactive: Some(words(&["--resume", ID])),
-                resume_headless: Some(words(&["--output-format", "stream-json", "--resume", ID])),
+                resume_headless: Some(words(&[
+                    "--output-format",
+                    "stream-json",
+                    "--skip-trust",
+                    "--resume",
+                    ID,
+                ])),
                 interactive_prompt: Prompt::Joined("--prompt-interactive=".into()),
                 headless_prompt: Prompt::Stdin,
                 allowed_tools: None,
@@ -199,6 +213,7 @@ impl Profile {
                     (52, "configuration error"),
                     (53, "turn limit exceeded"),
                     (54, "tool execution error"),
+                    (55, "the folder is not trusted"),
                     (130, "cancelled"),
                 ],
             },
@@ -796,6 +811,7 @@ mod tests {
                 "gemini",
                 "--output-format",
                 "stream-json",
+                "--skip-trust",
                 "--resume",
                 "u-1",
                 "--model",
@@ -987,7 +1003,7 @@ mod tests {
     #[test]
     fn every_flag_we_pass_exists_in_geminis_help() {
         let help = include_str!("../tests/fixtures/gemini/help.txt");
-        assert_eq!(check_flags(&bare("gemini"), |_| help), 8);
+        assert_eq!(check_flags(&bare("gemini"), |_| help), 10);
         assert!(
             help.contains("\"stream-json\""),
             "stream-json is a listed output format"

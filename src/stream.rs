@@ -849,6 +849,16 @@ mod tests {
             ),
             "the text after the last tool call, its chunks joined"
         );
+        // The real CLIs, offline: the id first, no answer.
+        assert_eq!(
+            read(&fixture("gemini-real-offline")),
+            (
+                vec!["bf7ff815-2973-4425-b7f1-83b5488a50c9".to_string()],
+                None
+            )
+        );
+        let (ids, answer) = read(&fixture("codex-real-offline"));
+        assert_eq!((ids.len(), answer), (1, None));
         // A failed run has no answer to save.
         assert_eq!(read(&fixture("codex-failed")).1, None);
         assert_eq!(read(&fixture("gemini-failed")).1, None);
@@ -867,7 +877,14 @@ mod tests {
     /// call, failures, the result with its usage.
     #[test]
     fn renders_codex_and_gemini_streams() {
-        for name in ["codex", "codex-failed", "gemini", "gemini-failed"] {
+        for name in [
+            "codex",
+            "codex-failed",
+            "codex-real-offline",
+            "gemini",
+            "gemini-failed",
+            "gemini-real-offline",
+        ] {
             let stream = fixture(name);
             let lines: Vec<&str> = stream.lines().collect();
             let text = render(&lines);

@@ -60,9 +60,11 @@ impl Renderer {
                     writeln!(out, "  {line}")?;
                 }
             }
+            // Also what a run that goes on says ("Reconnecting... 2/5"):
+            // a failed turn is `turn.failed`.
             "error" => {
                 let message = text(event, "message").unwrap_or("?");
-                self.error_line("✗ error:", message, out)?;
+                self.error_line("!", message, out)?;
             }
             // turn.started, item.updated: nothing a reader needs.
             _ => {}
@@ -84,7 +86,7 @@ impl Renderer {
                 }
             }
             Some("error") => {
-                self.error_line("  ✗", text(item, "message").unwrap_or("?"), out)?;
+                self.error_line("  !", text(item, "message").unwrap_or("?"), out)?;
             }
             _ => {
                 let Some((name, line)) = codex_call(item) else {

@@ -193,7 +193,13 @@ fn gemini_gets_our_session_id_in_tmux_and_headless() {
     let calls = bench.wait_for_agent("gm-14A", 2);
     assert_eq!(
         calls[1].argv,
-        strings(&["--output-format", "stream-json", "--resume", &id])
+        strings(&[
+            "--output-format",
+            "stream-json",
+            "--skip-trust",
+            "--resume",
+            &id
+        ])
     );
     assert_eq!(calls[1].stdin.as_deref(), Some("And the docs."));
     assert_eq!(
