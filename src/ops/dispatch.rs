@@ -275,8 +275,17 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
             .clone()
             .or_else(|| earlier.real_session_id.clone())
         else {
+            // Codex names its thread itself: in tmux, when its first turn ends.
+            let why = if profile.names_new_conversations() {
+                String::new()
+            } else {
+                format!(
+                    " ({} reports its conversation id in its headless stream, or in tmux once its first turn has ended)",
+                    profile.title
+                )
+            };
             bail_input!(
-                "the session {} has no recorded agent conversation id, so there is nothing to resume",
+                "the session {} has no recorded agent conversation id, so there is nothing to resume{why}",
                 earlier.session_name
             );
         };

@@ -388,3 +388,56 @@ fn dry_run_shows_each_agents_command() {
         "{shown}"
     );
 }
+
+#[test]
+fn codex_runs_in_docker_as_headless() {
+    let bench = Bench::with_tasks(&["dock-14A"])
+        .with_fake("codex")
+        .with_docker_stand_in();
+    configure(&bench, "[docker]\nimage = \"ghcr.io/acme/codex:1\"\n");
+    bench
+        .run(["dispatch", "dock-14A", "--agent", "codex", "-e", "docker"])
+        .ok();
+    let record = wait_runs(&bench, "dock-14A", 1, "completed");
+    let run = bench
+        .docker_calls()
+        .into_iter()
+        .find(|c| c[0] == "run")
+        .unwrap();
+    let image = run
+        .iter()
+        .position(|a| a == "ghcr.io/acme/codex:1")
+        .unwrap();
+    assert_eq!(
+        run[image + 1..],
+        [
+            fake("codex"),
+            "exec".into(),
+            "--json".into(),
+            "--skip-git-repo-check".into(),
+            "-".into()
+        ]
+    );
+    let thread = record["agentSessionId"].as_str().unwrap();
+    assert!(
+        bench
+            .scopecraft_home
+            .join("fake-agent/sessions")
+            .join(thread)
+            .exists()
+    );
+}
+
+#[test]
+fn continue_before_codex_named_its_thread_says_why() {
+    let bench = Bench::with_tasks(&["early-14A"]).with_fake("codex");
+    // A tmux run that ends before its first turn: no notify, no thread.
+    bench.agent_behaviour("early-14A", "exit_code=1\nno_turn=1\n");
+    bench
+        .run(["dispatch", "early-14A", "--agent", "codex"])
+        .ok();
+    wait_runs(&bench, "early-14A", 1, "failed");
+    bench
+        .run(["dispatch", "early-14A", "--continue"])
+        .bad_input("OpenAI Codex CLI reports its conversation id in its headless stream");
+}
