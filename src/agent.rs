@@ -65,7 +65,7 @@ impl Prompt {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hooks {
     None,
-    /// Claude Code: `--settings` with hooks ([`waiting_hooks`]).
+    /// Claude Code: `--settings` with hooks ([`claude_hook_settings`]).
     ClaudeSettings,
     /// Codex CLI: its `notify` program, called after every turn with a JSON
     /// argument naming the thread (`-c notify=[…]`, [`codex_notify`]).
@@ -450,7 +450,7 @@ impl Agent {
     /// executable `exe` with the session's `record`.
     pub fn hook_args(&self, exe: &Path, record: &Path) -> Vec<String> {
         match self.profile.hooks {
-            Hooks::ClaudeSettings => vec!["--settings".into(), waiting_hooks(exe, record)],
+            Hooks::ClaudeSettings => vec!["--settings".into(), claude_hook_settings(exe, record)],
             Hooks::CodexNotify => vec!["-c".into(), codex_notify(exe, record)],
             Hooks::None => Vec::new(),
         }
@@ -536,36 +536,46 @@ impl Agent {
     }
 }
 
-/// Claude Code settings whose hooks tell the books when an interactive agent
-/// waits for its user (it stopped answering, or asks for a permission) and
-/// when it works again. Claude Code runs hook commands with a shell: the
-/// command holds only our executable and the record's path, both quoted.
-pub fn waiting_hooks(exe: &std::path::Path, record: &std::path::Path) -> String {
-    let command = |state: &str| {
-        serde_json::json!([{ "hooks": [{
+/// The Claude Code hook events whose input tells the books what the agent
+/// does (see `hook::interpret`), and whether each takes a tool matcher.
+/// Not SubagentStart or SubagentStop: a subagent's end is not the lead's.
+const CLAUDE_HOOK_EVENTS: [(&str, bool); 10] = [
+    ("SessionStart", false),
+    ("UserPromptSubmit", false),
+    ("PreToolUse", true),
+    ("PostToolUse", true),
+    ("PostToolUseFailure", true),
+    ("PermissionRequest", true),
+    ("Notification", false),
+    ("Stop", false),
+    ("StopFailure", false),
+    ("SessionEnd", false),
+];
+
+/// Claude Code settings (`--settings`) whose hooks report every state
+/// change of an interactive agent to the books: one command for every
+/// event, which reads the event from its stdin. Claude Code runs hook
+/// commands with a shell: the command holds only our executable and the
+/// record's path, both quoted.
+pub fn claude_hook_settings(exe: &Path, record: &Path) -> String {
+    let command = format!(
+        "{} __hook {}",
+        shell_words::quote(&exe.to_string_lossy()),
+        shell_words::quote(&record.to_string_lossy())
+    );
+    let mut hooks = serde_json::Map::new();
+    for (event, takes_matcher) in CLAUDE_HOOK_EVENTS {
+        let mut entry = serde_json::json!({ "hooks": [{
             "type": "command",
-            "command": format!(
-                "{} __hook {} {state}",
-                shell_words::quote(&exe.to_string_lossy()),
-                shell_words::quote(&record.to_string_lossy())
-            ),
+            "command": command,
             "timeout": 10,
-        }]}])
-    };
-    let with_matcher = |state: &str| {
-        let mut hooks = command(state);
-        hooks[0]["matcher"] = serde_json::Value::String("*".into());
-        hooks
-    };
-    serde_json::json!({
-        "hooks": {
-            "Stop": command("waiting"),
-            "Notification": command("waiting"),
-            "UserPromptSubmit": command("running"),
-            "PostToolUse": with_matcher("running"),
+        }]});
+        if takes_matcher {
+            entry["matcher"] = serde_json::Value::String("*".into());
         }
-    })
-    .to_string()
+        hooks.insert(event.to_string(), serde_json::json!([entry]));
+    }
+    serde_json::json!({ "hooks": hooks }).to_string()
 }
 
 /// Codex CLI's `notify` setting for `-c`: after every turn Codex runs the

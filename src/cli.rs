@@ -62,7 +62,7 @@ pub enum Command {
     /// The tasks' git worktrees: list them, remove those no session uses
     #[command(subcommand, after_help = WORKTREE_HELP)]
     Worktree(WorktreeCommand),
-    /// Record that an interactive agent waits or works (Claude Code's hooks; not for direct use)
+    /// Record what an interactive agent does, from Claude Code's hook input on stdin (not for direct use)
     #[command(name = "__hook", hide = true)]
     Hook(HookArgs),
     /// The tmux plugin's menu: dispatch, attach, stop, logs, resume (the plugin's key runs this)
@@ -460,8 +460,10 @@ pub struct PageArg {
 
 const STATUS_LINE_HELP: &str = "\
 Counts every project's live sessions and the sessions that ended in the last
-24 hours: ● running, ◐ waiting, ✓ completed, ✗ failed, ■ stopped,
-⚠ interrupted; zeros are hidden. Reads only the books (no tmux call).
+24 hours, the ones that need you first: ◐ waiting for you, ⊘ blocked (rate
+limit, authentication, interrupted), ⧗ possibly stuck, ● running, ✓ completed,
+✗ failed, ■ stopped, ⚠ interrupted; zeros are hidden. Reads only the books (no
+tmux call).
 
 The tmux plugin does not need this command on every refresh: the binary
 pushes the counts into tmux options when a state changes, and
@@ -489,9 +491,10 @@ pub struct SuperviseArgs {
 pub struct HookArgs {
     /// The session record
     pub record: PathBuf,
-    /// The agent's new state
+    /// The agent's new state, from the hook commands of an earlier version;
+    /// without it the state comes from the hook input on stdin
     #[arg(value_parser = ["waiting", "running"])]
-    pub state: String,
+    pub state: Option<String>,
     /// What Codex's notify appends: the turn's JSON, naming the thread
     pub payload: Option<String>,
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -36,6 +37,9 @@ pub struct Config {
     pub worktree: WorktreeConfig,
     #[serde(default)]
     pub docker: DockerConfig,
+    /// A run that says it works but shows no sign (no hook event, no
+    /// output) for this long is shown as possibly stuck (default `10m`).
+    pub stuck_after: Option<String>,
     /// Per-mode defaults, keyed by the mode name as passed (`code-review`).
     #[serde(default)]
     pub modes: BTreeMap<String, ModeConfig>,
@@ -205,6 +209,16 @@ impl Config {
                 .unwrap_or_default();
             bad_input(format!("{}: {at}{}", path.display(), err.message()))
         })?;
+        for (key, value) in [("stuck-after", &config.stuck_after)] {
+            if let Some(text) = value
+                && humantime::parse_duration(text).is_err()
+            {
+                return Err(bad_input(format!(
+                    "{}: {key} = {text:?} is not a duration (such as \"10m\" or \"90s\")",
+                    path.display()
+                )));
+            }
+        }
         config.source = Some(path);
         config.fold_agent_table();
         Ok(config)
@@ -244,6 +258,22 @@ impl Config {
             Some(name) => (name.clone(), self.describe("agent")),
             None => (crate::agent::DEFAULT.to_string(), "the default".to_string()),
         }
+    }
+
+    /// The configuration of the project at `root`; the default when there
+    /// is none or it does not read (for processes that must not fail on it).
+    pub fn of_root(root: Option<&std::path::Path>) -> Config {
+        root.and_then(|root| Project::discover(root).ok())
+            .and_then(|project| Config::load(&project).ok())
+            .unwrap_or_default()
+    }
+
+    /// How long a working run may show no sign before it is possibly stuck.
+    pub fn stuck_after(&self) -> Duration {
+        self.stuck_after
+            .as_deref()
+            .and_then(|text| humantime::parse_duration(text).ok())
+            .unwrap_or(Duration::from_secs(10 * 60))
     }
 
     pub fn default_mode(&self) -> &str {

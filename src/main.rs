@@ -15,6 +15,7 @@ mod docker;
 mod error;
 mod files;
 mod git;
+mod hook;
 mod markdown;
 mod menu;
 mod mode;

@@ -18,25 +18,21 @@ use crate::tmux::{self, Commands, Tmux};
 /// Ended runs count in the summary for this long after they end.
 pub const RECENT: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Sessions by state.
+/// Sessions by state, in the order of [`GLYPHS`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub running: usize,
-    pub waiting: usize,
-    pub completed: usize,
-    pub failed: usize,
-    pub stopped: usize,
-    pub interrupted: usize,
-}
+pub struct Counts([usize; GLYPHS.len()]);
 
-/// (state, glyph, tmux option) in display order.
-pub const GLYPHS: [(Status, &str, &str); 6] = [
-    (Status::Running, "●", "@scopecraft_running"),
-    (Status::Waiting, "◐", "@scopecraft_waiting"),
-    (Status::Completed, "✓", "@scopecraft_done"),
-    (Status::Failed, "✗", "@scopecraft_failed"),
-    (Status::Stopped, "■", "@scopecraft_stopped"),
-    (Status::Interrupted, "⚠", "@scopecraft_interrupted"),
+/// (state as `Record::state_word` says it, glyph, tmux option) in display
+/// order: the runs that need their user first.
+pub const GLYPHS: [(&str, &str, &str); 8] = [
+    ("waiting", "◐", "@scopecraft_waiting"),
+    ("blocked", "⊘", "@scopecraft_blocked"),
+    ("stuck", "⧗", "@scopecraft_stuck"),
+    ("running", "●", "@scopecraft_running"),
+    ("completed", "✓", "@scopecraft_done"),
+    ("failed", "✗", "@scopecraft_failed"),
+    ("stopped", "■", "@scopecraft_stopped"),
+    ("interrupted", "⚠", "@scopecraft_interrupted"),
 ];
 
 /// The few fields of a record the summary needs. Reading only these
@@ -63,13 +59,11 @@ impl Counts {
     pub fn of<'a>(records: impl IntoIterator<Item = &'a books::Record>) -> Counts {
         let mut tally = Tally::default();
         for record in records.into_iter().filter(|r| r.is_ours()) {
-            tally.add(&Glance {
-                session_name: record.session_name.clone(),
-                status: record.status,
-                last_updated: record.last_updated.clone(),
-                end_time: record.end_time.clone(),
-                exec_type: None,
-            });
+            tally.add(
+                record.state_word(),
+                &record.last_updated,
+                record.end_time.as_deref(),
+            );
         }
         tally.counts
     }
@@ -114,34 +108,27 @@ impl Counts {
         Ok(tally.counts)
     }
 
-    fn slot(&mut self, status: Status) -> &mut usize {
-        match status {
-            Status::Running => &mut self.running,
-            Status::Waiting => &mut self.waiting,
-            Status::Completed => &mut self.completed,
-            Status::Failed => &mut self.failed,
-            Status::Stopped => &mut self.stopped,
-            Status::Interrupted => &mut self.interrupted,
-        }
+    fn slot(&mut self, state: &str) -> Option<&mut usize> {
+        let at = GLYPHS.iter().position(|(word, _, _)| *word == state)?;
+        Some(&mut self.0[at])
     }
 
-    pub fn get(&self, status: Status) -> usize {
-        match status {
-            Status::Running => self.running,
-            Status::Waiting => self.waiting,
-            Status::Completed => self.completed,
-            Status::Failed => self.failed,
-            Status::Stopped => self.stopped,
-            Status::Interrupted => self.interrupted,
-        }
+    /// The count of runs in `state` (as `Record::state_word` says it).
+    #[cfg(test)]
+    pub fn get(&self, state: &str) -> usize {
+        GLYPHS
+            .iter()
+            .position(|(word, _, _)| *word == state)
+            .map_or(0, |at| self.0[at])
     }
 
     /// `● 2 ✗ 1`: a glyph and a count per state, zeros hidden.
     pub fn render(&self) -> String {
         GLYPHS
             .iter()
-            .filter(|(status, _, _)| self.get(*status) > 0)
-            .map(|(status, glyph, _)| format!("{glyph} {}", self.get(*status)))
+            .zip(self.0)
+            .filter(|(_, count)| *count > 0)
+            .map(|((_, glyph, _), count)| format!("{glyph} {count}"))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -150,8 +137,8 @@ impl Counts {
     /// and `@scopecraft_status`, the user's `@scopecraft-status-format`
     /// expanded over them when set, else the rendered default.
     pub fn push(&self, commands: &mut Commands) {
-        for (status, _, option) in GLYPHS {
-            commands.add(["set-option", "-g", option, &self.get(status).to_string()]);
+        for ((_, _, option), count) in GLYPHS.iter().zip(self.0) {
+            commands.add(["set-option", "-g", option, &count.to_string()]);
         }
         let fallback = tmux::escape_format(&self.render()).replace([',', '}'], " ");
         commands.add([
@@ -218,13 +205,11 @@ impl Tally {
                 if glance.status.is_live() {
                     // Rare: read in full, and corrected when its supervisor is gone.
                     if let Some(record) = books.read(&glance.session_name)? {
-                        tally.add(&Glance {
-                            session_name: record.session_name,
-                            status: record.status,
-                            last_updated: record.last_updated,
-                            end_time: record.end_time,
-                            exec_type: None,
-                        });
+                        tally.add(
+                            record.state_word(),
+                            &record.last_updated,
+                            record.end_time.as_deref(),
+                        );
                         if record.status.is_live()
                             && let Some(pid) = record.supervisor_pid
                         {
@@ -236,25 +221,33 @@ impl Tally {
                         }
                     }
                 } else {
-                    tally.add(&glance);
+                    tally.add(
+                        glance.status.as_str(),
+                        &glance.last_updated,
+                        glance.end_time.as_deref(),
+                    );
                 }
             }
         }
         Ok(tally)
     }
 
-    fn add(&mut self, glance: &Glance) {
-        if glance.status.is_live() {
-            *self.counts.slot(glance.status) += 1;
+    /// Counts a run in `state`: live ones always, ended ones for [`RECENT`].
+    fn add(&mut self, state: &str, last_updated: &str, end_time: Option<&str>) {
+        let Some(slot) = self.counts.slot(state) else {
+            return;
+        };
+        if matches!(state, "running" | "waiting" | "blocked" | "stuck") {
+            *slot += 1;
             return;
         }
-        let ended = glance.end_time.as_deref().unwrap_or(&glance.last_updated);
+        let ended = end_time.unwrap_or(last_updated);
         let Ok(ended) = humantime::parse_rfc3339(ended) else {
             return;
         };
         let leaves = ended + RECENT;
         if leaves > SystemTime::now() {
-            *self.counts.slot(glance.status) += 1;
+            *slot += 1;
             let leaves = leaves.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
             self.expires = Some(self.expires.map_or(leaves, |e| e.min(leaves)));
         }
@@ -268,22 +261,17 @@ struct Cache {
     tally: Tally,
 }
 
-const CACHE_HEADER: &str = "scopecraft-tmux status-line cache 1";
+const CACHE_HEADER: &str = "scopecraft-tmux status-line cache 2";
 
 /// Folder times closer to now than this are not trusted for the cache.
 const RACY: Duration = Duration::from_secs(2);
 
 impl Cache {
     fn render(folders: &[Folder], tally: &Tally) -> String {
-        let c = &tally.counts;
+        let counts: Vec<String> = tally.counts.0.iter().map(usize::to_string).collect();
         let mut text = format!(
-            "{CACHE_HEADER}\ncounts {} {} {} {} {} {}\nexpires {}\n",
-            c.running,
-            c.waiting,
-            c.completed,
-            c.failed,
-            c.stopped,
-            c.interrupted,
+            "{CACHE_HEADER}\ncounts {}\nexpires {}\n",
+            counts.join(" "),
             tally.expires.map_or("-".to_string(), |e| e.to_string())
         );
         for supervisor in &tally.live {
@@ -322,17 +310,7 @@ impl Cache {
                         .map(str::parse)
                         .collect::<Result<_, _>>()
                         .ok()?;
-                    let [running, waiting, completed, failed, stopped, interrupted] = n[..] else {
-                        return None;
-                    };
-                    cache.tally.counts = Counts {
-                        running,
-                        waiting,
-                        completed,
-                        failed,
-                        stopped,
-                        interrupted,
-                    };
+                    cache.tally.counts = Counts(n.try_into().ok()?);
                 }
                 "expires" => {
                     cache.tally.expires = match rest {
@@ -385,22 +363,10 @@ impl Cache {
 /// Tells tmux a session's state changed: the window's `@scopecraft-state`
 /// (when the window is still there), the counts, and a message for the
 /// user when there is one. One tmux call.
-pub fn publish(
-    tmux: &Tmux,
-    pane: Option<&str>,
-    state: Status,
-    message: Option<&str>,
-) -> Result<()> {
+pub fn publish(tmux: &Tmux, pane: Option<&str>, state: &str, message: Option<&str>) -> Result<()> {
     let mut commands = Commands::new();
     if let Some(pane) = pane {
-        commands.add([
-            "set-option",
-            "-w",
-            "-t",
-            pane,
-            "@scopecraft-state",
-            state.as_str(),
-        ]);
+        commands.add(["set-option", "-w", "-t", pane, "@scopecraft-state", state]);
     }
     Counts::all()?.push(&mut commands);
     if let Some(message) = message {
@@ -437,25 +403,24 @@ mod tests {
             record(Status::Completed, Some(48)),
         ];
         let counts = Counts::of(&records);
-        assert_eq!(counts.running, 2);
-        assert_eq!(counts.failed, 1);
-        assert_eq!(counts.completed, 0, "ended two days ago");
+        assert_eq!(counts.get("running"), 2);
+        assert_eq!(counts.get("failed"), 1);
+        assert_eq!(counts.get("completed"), 0, "ended two days ago");
         assert_eq!(counts.render(), "● 2 ✗ 1");
         assert_eq!(Counts::default().render(), "");
     }
 
     #[test]
     fn push_sets_every_count_then_the_status() {
-        let counts = Counts {
-            running: 1,
-            ..Counts::default()
-        };
+        let mut counts = Counts::default();
+        *counts.slot("running").unwrap() += 1;
         let mut commands = Commands::new();
         counts.push(&mut commands);
         let argv = commands.argv().join(" ");
         assert!(argv.starts_with(
-            "set-option -g @scopecraft_running 1 ; set-option -g @scopecraft_waiting 0"
+            "set-option -g @scopecraft_waiting 0 ; set-option -g @scopecraft_blocked 0"
         ));
+        assert!(argv.contains("set-option -g @scopecraft_running 1 ;"));
         assert!(argv.ends_with(
             "set-option -gF @scopecraft_status #{?@scopecraft-status-format,#{E:@scopecraft-status-format},● 1}"
         ));
@@ -464,12 +429,11 @@ mod tests {
     fn cache_with(live: Vec<Supervisor>, expires: Option<u64>) -> (Vec<Folder>, Cache) {
         let dir = std::env::temp_dir();
         let folders = vec![Folder::of(&dir)];
+        let mut counts = Counts::default();
+        *counts.slot("running").unwrap() = live.len();
+        *counts.slot("failed").unwrap() = 2;
         let tally = Tally {
-            counts: Counts {
-                running: live.len(),
-                failed: 2,
-                ..Counts::default()
-            },
+            counts,
             live,
             expires,
         };
@@ -524,7 +488,7 @@ mod tests {
     #[test]
     fn a_foreign_or_torn_cache_is_not_read() {
         assert!(Cache::parse("").is_none());
-        assert!(Cache::parse("something else\ncounts 1 2 3 4 5 6\n").is_none());
+        assert!(Cache::parse("something else\ncounts 1 2 3 4 5 6 7 8\n").is_none());
         assert!(Cache::parse(&format!("{CACHE_HEADER}\ncounts 1 2\n")).is_none());
     }
 }

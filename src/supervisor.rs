@@ -23,6 +23,7 @@ use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::books::{self, Books, ExecType, Record, Status};
+use crate::config::Config;
 use crate::docker;
 use crate::files;
 use crate::process;
@@ -73,7 +74,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
             record.end_time = Some(books::now());
             record.close_current_run();
         })?;
-        publish_end(&record, tmux.as_ref(), false);
+        publish_end(&record, false);
         return Ok(());
     }
     if let Some(tmux) = &tmux {
@@ -81,8 +82,16 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     }
 
     let facts = Arc::new(Mutex::new(StreamFacts::default()));
+    // Dropped when the agent has ended, which ends the watch.
+    let (_watching, watch_end) = mpsc::channel::<()>();
     let (status, reason) = match spawn(&books, &record, exec, &facts, path_var) {
         Ok((child, reader)) => {
+            watch_for_stuck(
+                books.clone(),
+                name.clone(),
+                Config::of_root(record.project_root.as_deref()).stuck_after(),
+                watch_end,
+            );
             let pid = child.id();
             update(&books, &name, |r| {
                 r.pid = Some(pid);
@@ -133,7 +142,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
     let record = finish(&books, &name, status, reason, gone, &facts)?;
     default_signals();
-    publish_end(&record, tmux.as_ref(), reason == Some(StopReason::Hangup));
+    publish_end(&record, reason == Some(StopReason::Hangup));
     if exec == ExecType::Tmux
         && reason != Some(StopReason::Hangup)
         && record.keep_pane != Some(false)
@@ -142,6 +151,88 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
         wait_for_key();
     }
     Ok(())
+}
+
+/// Watches a run that says it works for signs of life, and marks it
+/// possibly stuck (`stuckSince`, published to tmux) when it showed none for
+/// `after`: no hook event changed its state and its log (the pane's output
+/// for a tmux run, the stream for a headless one) did not grow. A sign
+/// clears the mark. Ends when `end` is dropped or the run ends.
+fn watch_for_stuck(books: Books, name: String, after: Duration, end: mpsc::Receiver<()>) {
+    let every = (after / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
+    std::thread::spawn(move || {
+        while let Err(mpsc::RecvTimeoutError::Timeout) = end.recv_timeout(every) {
+            let Ok(Some(record)) = books.read_raw(&name) else {
+                continue;
+            };
+            if !record.status.is_live() {
+                return;
+            }
+            let outputs = outputs(&books, &record);
+            if stuck_since(&record, after, &outputs).is_some() == record.stuck_since.is_some() {
+                continue;
+            }
+            let Ok(record) = update(&books, &name, |record| {
+                record.stuck_since = stuck_since(record, after, &outputs);
+            }) else {
+                continue;
+            };
+            if let Some(tmux) = report_tmux(&record) {
+                let pane = record.tmux.as_ref().and_then(|p| p.pane_id.as_deref());
+                let _ = status::publish(&tmux, pane, record.state_word(), None);
+            }
+        }
+    });
+}
+
+/// Where a run's output goes: its run's log (a headless stream), and a
+/// tmux run's terminal output.
+fn outputs(books: &Books, record: &Record) -> Vec<PathBuf> {
+    let mut paths = vec![
+        record
+            .session_history
+            .last()
+            .and_then(|run| run.log_file.clone())
+            .unwrap_or_else(|| record.log_file.clone()),
+    ];
+    if record.exec_type == Some(ExecType::Tmux) {
+        paths.push(books.terminal_log(record));
+    }
+    paths
+}
+
+/// When the last sign of a working run came, if it came longer than
+/// `after` ago: the latest of its start, its last state change and the
+/// last write to its `outputs`.
+fn stuck_since(record: &Record, after: Duration, outputs: &[PathBuf]) -> Option<String> {
+    let working = record.status == Status::Running
+        && record
+            .agent_state
+            .as_ref()
+            .is_none_or(|s| s.state != books::Activity::Ended);
+    if !working {
+        return None;
+    }
+    let parse = |time: &str| humantime::parse_rfc3339(time).ok();
+    let written = outputs
+        .iter()
+        .filter_map(|path| fs::metadata(path).and_then(|m| m.modified()).ok());
+    let last = [
+        parse(&record.start_time),
+        record.agent_state.as_ref().and_then(|s| parse(&s.since)),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(written)
+    .max()?;
+    let quiet = std::time::SystemTime::now().duration_since(last).ok()?;
+    (quiet > after).then(|| humantime::format_rfc3339_millis(last).to_string())
+}
+
+/// The tmux server a run reports to: its own, or for a headless run
+/// started inside tmux, that one.
+fn report_tmux(record: &Record) -> Option<Tmux> {
+    exec_tmux(record).or_else(|| std::env::var_os("TMUX").is_some().then(Tmux::from_env))
 }
 
 /// The tmux server of a tmux run.
@@ -579,6 +670,7 @@ fn finish(
             None => Status::Failed,
         };
         record.end_time = Some(books::now());
+        record.stuck_since = None;
         if let Some(id) = &facts.session_id {
             set_conversation(record, id);
         }
@@ -594,23 +686,16 @@ fn set_conversation(record: &mut Record, id: &str) {
 
 /// Sets the window's state, refreshes the status summary and tells the
 /// user how the session ended: one tmux call.
-fn publish_end(record: &Record, tmux: Option<&Tmux>, window_gone: bool) {
-    let env_tmux;
-    let tmux = match tmux {
-        Some(tmux) => tmux,
-        // A headless run started from inside tmux reports there too.
-        None if std::env::var_os("TMUX").is_some() => {
-            env_tmux = Tmux::from_env();
-            &env_tmux
-        }
-        None => return,
+fn publish_end(record: &Record, window_gone: bool) {
+    let Some(tmux) = report_tmux(record) else {
+        return;
     };
     let pane = record
         .tmux
         .as_ref()
         .and_then(|p| p.pane_id.as_deref())
         .filter(|_| !window_gone);
-    let _ = status::publish(tmux, pane, record.status, Some(&notice(record)));
+    let _ = status::publish(&tmux, pane, record.state_word(), Some(&notice(record)));
 }
 
 /// "scopecraft: fix-05A (implementation) completed, exit 0".

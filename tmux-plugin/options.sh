@@ -25,15 +25,17 @@ popup_default="auto"
 window_status_option="@scopecraft-window-status"
 window_status_default="off"
 # What #{scopecraft_status} shows, expanded whenever the counts change; the
-# counts are @scopecraft_running, _waiting, _done, _failed, _stopped and
-# _interrupted. Default: a glyph and a count per state, zeros hidden, one
-# space between (`● 2 ✗ 1`).
+# counts are @scopecraft_waiting, _blocked, _stuck, _running, _done, _failed,
+# _stopped and _interrupted. Default: a glyph and a count per state, the runs
+# that need you first, zeros hidden, one space between (`◐ 1 ● 2 ✗ 1`).
 status_format_option="@scopecraft-status-format"
 
 # The glyphs: glyph, state, count option; the binary's are the same (src/status.rs).
 glyphs=(
-  "●:running:@scopecraft_running"
   "◐:waiting:@scopecraft_waiting"
+  "⊘:blocked:@scopecraft_blocked"
+  "⧗:stuck:@scopecraft_stuck"
+  "●:running:@scopecraft_running"
   "✓:completed:@scopecraft_done"
   "✗:failed:@scopecraft_failed"
   "■:stopped:@scopecraft_stopped"

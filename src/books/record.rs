@@ -61,6 +61,41 @@ impl fmt::Display for Status {
     }
 }
 
+/// What a live agent does, as its hooks last said: finer than [`Status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activity {
+    /// It works (a prompt was submitted, a tool runs).
+    Working,
+    /// It waits for its user: finished its turn, asks a permission or a question.
+    Waiting,
+    /// Its turn ended on an error it cannot get past alone (rate limit,
+    /// authentication, billing), or the user interrupted it.
+    Blocked,
+    /// The agent's session ended; the supervisor records how the process ended.
+    Ended,
+}
+
+/// The agent's state from its hooks: what, why, since when, and the hook
+/// event that said so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentState {
+    pub state: Activity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub event: String,
+    pub since: String,
+}
+
+/// The last notification of a run's state, for the debounce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notified {
+    pub state: String,
+    pub at: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecType {
@@ -145,6 +180,10 @@ pub struct Run {
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_signal: Option<String>,
+    /// The conversation ids this run had before `sessionId` (Claude Code
+    /// starts a new one on `/clear`, and `/resume` switches to another).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_session_ids: Vec<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -239,6 +278,16 @@ pub struct Record {
     /// Set when `stop` asked the session to end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_requested: Option<bool>,
+    /// What the agent's hooks last said (interactive Claude Code runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_state: Option<AgentState>,
+    /// Set while the run says it works but nothing came from it (no hook
+    /// event, no output) for the configured time: the time of the last sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuck_since: Option<String>,
+    /// The last state the user was notified of, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<Notified>,
 
     /// Fields we do not know (written by Scopecraft or a later version),
     /// kept as they are on every rewrite.
@@ -282,18 +331,66 @@ impl Record {
         }
     }
 
-    /// The agent's conversation id: the session's and the current run's.
+    /// The agent's conversation id: the session's and the current run's;
+    /// the run keeps the ids it had before.
     pub fn set_conversation(&mut self, id: &str) {
         self.agent_session_id = Some(id.to_string());
         self.real_session_id = Some(id.to_string());
-        if let Some(run) = self.current_run_mut() {
-            run.session_id = Some(id.to_string());
+        if let Some(run) = self.current_run_mut()
+            && let Some(before) = run.session_id.replace(id.to_string())
+            && before != id
+            && !run.previous_session_ids.contains(&before)
+        {
+            run.previous_session_ids.push(before);
         }
     }
 
     /// The agent that runs (Claude Code unless the record names another).
     pub fn agent_name(&self) -> &str {
         self.agent.as_deref().unwrap_or(crate::agent::DEFAULT)
+    }
+
+    /// The state as people read it: a live run's finer state (`waiting`,
+    /// `blocked`, `stuck`) where there is one, else the status.
+    pub fn state_word(&self) -> &'static str {
+        if !self.status.is_live() {
+            return self.status.as_str();
+        }
+        if self.stuck_since.is_some() {
+            return "stuck";
+        }
+        match self.agent_state.as_ref().map(|s| s.state) {
+            Some(Activity::Blocked) => "blocked",
+            _ => self.status.as_str(),
+        }
+    }
+
+    /// Why a live run waits or is blocked, as its agent said
+    /// (`permission_prompt`, `rate_limit`, …); empty otherwise.
+    pub fn state_reason(&self) -> &str {
+        match &self.agent_state {
+            Some(state) if self.status == Status::Waiting => state.reason.as_deref().unwrap_or(""),
+            _ => "",
+        }
+    }
+
+    /// The state with its reason, for tables: `waiting (permission_prompt)`,
+    /// `blocked (rate_limit)`, `stuck (quiet 12m)`, `completed`.
+    pub fn state_label(&self) -> String {
+        let word = self.state_word();
+        if word == "stuck" {
+            let quiet = self
+                .stuck_since
+                .as_deref()
+                .and_then(super::age)
+                .map(|d| format!(" (quiet {})", crate::output::duration(d)))
+                .unwrap_or_default();
+            return format!("{word}{quiet}");
+        }
+        match self.state_reason() {
+            "" => word.to_string(),
+            reason => format!("{word} ({reason})"),
+        }
     }
 
     /// "exit 0", "exit 3", "exit 53 (turn limit exceeded)" (a code the

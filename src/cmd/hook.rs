@@ -1,64 +1,74 @@
-//! `__hook`: called by Claude Code's hooks in an interactive run (see
-//! `agent::waiting_hooks`) to record that the agent waits for its user, or
-//! works again. Fast and silent: the agent waits for it. Codex CLI's
-//! `notify` calls it too, after every turn, with the turn's JSON appended,
-//! whose `thread-id` is the conversation to resume.
+//! `__hook`: run by Claude Code for each hook event of an interactive run
+//! (see `agent::claude_hook_settings`), the event's JSON on stdin. Codex
+//! CLI's `notify` runs it too, after every turn, as `__hook <record>
+//! waiting <turn JSON>`, whose `thread-id` is the conversation to resume.
+//! It never fails the agent and never answers it: exit 0 and nothing on
+//! stdout, whatever happens (Claude Code reads a hook's stdout as context
+//! or a decision). Fast: most calls read the record and stop.
+
+use std::io::{IsTerminal, Read};
 
 use anyhow::Result;
 
 use super::{Globals, Run};
-use crate::books::{self, Status};
+use crate::books;
 use crate::cli::HookArgs;
+use crate::hook::{self, Said};
 use crate::status;
 use crate::tmux::Tmux;
 
 impl Run for HookArgs {
     fn run(&self, _globals: &Globals) -> Result<()> {
-        let state = if self.state == "waiting" {
-            Status::Waiting
-        } else {
-            Status::Running
+        if let Err(err) = self.receive() {
+            eprintln!("scopecraft-tmux: hook: {err:#}");
+        }
+        Ok(())
+    }
+}
+
+impl HookArgs {
+    fn receive(&self) -> Result<()> {
+        let Some(said) = self.said() else {
+            return Ok(());
         };
         books::adopt_home_of(&self.record);
-        let (books, name) = books::locate(&self.record)?;
-        // Most hooks (every tool use) change nothing: seen without a lock.
-        match books.read_raw(&name)? {
-            Some(record) if record.status.is_live() && record.status != state => {}
-            _ => return Ok(()),
-        }
-        let record = {
-            let _lock = books.lock(&name)?;
-            let Some(mut record) = books.read_raw(&name)? else {
-                return Ok(());
-            };
-            let thread = self.payload.as_deref().and_then(codex_thread);
-            let new_thread = thread
-                .as_deref()
-                .filter(|id| record.agent_session_id.as_deref() != Some(*id));
-            // Only a live session changes, and only when the state (or the
-            // conversation) differs: most hooks (every tool use) end here
-            // without writing.
-            if !record.status.is_live() || (record.status == state && new_thread.is_none()) {
-                return Ok(());
-            }
-            if let Some(id) = new_thread {
-                record.set_conversation(id);
-            }
-            record.status = state;
-            books.write(&mut record)?;
-            record
+        let Some((record, changed)) = hook::receive(&self.record, &said)? else {
+            return Ok(());
         };
-        let Some(place) = &record.tmux else {
+        let Some(place) = record.tmux.as_ref().filter(|_| changed.state) else {
             return Ok(());
         };
         status::publish(
             &Tmux::at(place.socket.as_deref()),
             place.pane_id.as_deref(),
-            state,
+            record.state_word(),
             None,
-        )?;
-        Ok(())
+        )
     }
+
+    /// What the call says: the state named on the command line (Codex, or
+    /// an earlier version's Claude Code hooks), else the hook input.
+    fn said(&self) -> Option<Said> {
+        match &self.state {
+            Some(state) => {
+                let mut said = hook::legacy(state);
+                said.session_id = self.payload.as_deref().and_then(codex_thread);
+                Some(said)
+            }
+            None => read_input().map(|input| hook::interpret(&input)),
+        }
+    }
+}
+
+/// The hook input on stdin, read to its end (the agent writes all of it).
+fn read_input() -> Option<hook::Input> {
+    let mut stdin = std::io::stdin().lock();
+    if stdin.is_terminal() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    stdin.read_to_end(&mut bytes).ok()?;
+    hook::parse(&bytes)
 }
 
 /// The `thread-id` of Codex's `agent-turn-complete` notification.

@@ -87,7 +87,7 @@ fn row(record: &Record) -> [String; 7] {
         record.task_id.clone(),
         record.mode_name().to_string(),
         record.exec_type.map_or("-".into(), |e| e.to_string()),
-        record.status.to_string(),
+        record.state_label(),
         record.outcome(),
         started,
         place(record),

@@ -912,7 +912,7 @@ fn session_label(record: &Record) -> String {
         "{} ({}){exec}  {}{}{when}",
         record.task_id,
         record.mode_name(),
-        record.status,
+        record.state_label(),
         if outcome.is_empty() {
             String::new()
         } else {

@@ -50,7 +50,7 @@ fn describe(out: &mut impl Write, record: &Record) -> Result<()> {
         "{} ({}): {}{outcome}{since}",
         record.task_id,
         record.mode_name(),
-        record.status
+        record.state_label()
     )?;
     let exec = record.exec_type.map_or("-".to_string(), |e| e.to_string());
     writeln!(

@@ -526,6 +526,9 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         supervisor_start_ticks: None,
         boot_id: None,
         stop_requested: None,
+        agent_state: None,
+        stuck_since: None,
+        notified: None,
         extra,
     };
     Ok(Plan {

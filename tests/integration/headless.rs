@@ -430,16 +430,7 @@ fn continue_needs_a_recorded_conversation() {
         .ok();
     let record = bench.wait_for_status("lost-11B", "implementation", "completed");
     // A record from before ids were kept (or Scopecraft's own) has none.
-    let path = bench
-        .scopecraft_home
-        .join("projects")
-        .read_dir()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("sessions/lost-11B.implementation.session.json");
+    let path = bench.record_path("lost-11B.implementation");
     let mut json: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     json.as_object_mut().unwrap().remove("agentSessionId");
     json.as_object_mut().unwrap().remove("realSessionId");

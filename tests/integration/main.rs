@@ -11,6 +11,7 @@ mod dispatch;
 mod faults;
 mod foundation;
 mod headless;
+mod hooks;
 mod land;
 mod plugin;
 mod scopecraft;

@@ -835,7 +835,7 @@ fn the_status_line_follows_the_books_and_its_cache() {
     assert!(
         fs::read_to_string(&cache)
             .unwrap()
-            .contains("counts 0 0 2 0 0 0")
+            .contains("counts 0 0 0 0 2 0 0 0")
     );
     assert_eq!(
         bench.run(["status-line"]).ok().stdout,

@@ -223,6 +223,22 @@ impl Bench {
             .json()
     }
 
+    /// The file of the session `session_name`'s state (in the bench's only project).
+    pub fn record_path(&self, session_name: &str) -> PathBuf {
+        let project = self
+            .scopecraft_home
+            .join("projects")
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        project
+            .join("sessions")
+            .join(format!("{session_name}.session.json"))
+    }
+
     /// Waits until the session of `task` in `mode` has `status`.
     #[track_caller]
     pub fn wait_for_status(&self, task: &str, mode: &str, status: &str) -> serde_json::Value {

@@ -1,0 +1,372 @@
+//! The agent's state from its hooks: the fake agent fires the hook commands
+//! of the `--settings` we pass with the JSON input Claude Code sends, step by
+//! step, and the books, the window and the status line follow.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{Bench, wait_for};
+
+/// A tmux run of `task` whose agent fires the hook `script` (see
+/// tests/fake-agent/claude); `wait gate-N` lines wait for [`gate`].
+pub fn hooked_run(bench: &Bench, task: &str, script: &str, extra: &str) {
+    let gates = gates(bench);
+    fs::create_dir_all(&gates).unwrap();
+    let script = script.replace("gate-", &format!("{}/gate-", gates.display()));
+    let path = gates.join(format!("{task}.hooks"));
+    fs::write(&path, script).unwrap();
+    bench.agent_behaviour(task, &format!("hooks={}\n{extra}", path.display()));
+    bench.run(["dispatch", task]).ok();
+}
+
+fn gates(bench: &Bench) -> PathBuf {
+    bench.dir.path().join("gates")
+}
+
+/// Lets the fake agent past `wait gate-N`.
+pub fn gate(bench: &Bench, n: u32) {
+    fs::write(gates(bench).join(format!("gate-{n}")), "").unwrap();
+}
+
+/// Waits until the run's state (`state_word` as `list` shows it, with
+/// the reason) is `label`.
+#[track_caller]
+pub fn wait_for_state(bench: &Bench, task: &str, label: &str) -> Value {
+    wait_for(
+        &format!("{task} to be {label}"),
+        Duration::from_secs(20),
+        || {
+            let record = bench.record(task, "implementation");
+            (state_label(&record) == label).then_some(record)
+        },
+    )
+}
+
+/// `working` (running, and the hooks said so), `waiting (permission_prompt)`,
+/// `blocked (rate_limit)`, …, else the status.
+fn state_label(record: &Value) -> String {
+    let status = record["status"].as_str().unwrap_or_default();
+    let agent = &record["agentState"];
+    match (status, agent["state"].as_str(), agent["reason"].as_str()) {
+        ("running", Some("working"), _) => "working".to_string(),
+        ("waiting", Some("blocked"), Some(reason)) => format!("blocked ({reason})"),
+        ("waiting", _, Some(reason)) => format!("waiting ({reason})"),
+        _ => status.to_string(),
+    }
+}
+
+/// The hook calls the fake agent made (`Event exit-code`), and what they
+/// printed on stdout.
+fn hook_calls(bench: &Bench, task: &str) -> (Vec<String>, String) {
+    let call = &bench.agent_calls(task)[0];
+    let calls = fs::read_to_string(call.dir.join("hooks")).unwrap_or_default();
+    let stdout = fs::read_to_string(call.dir.join("hook-stdout")).unwrap_or_default();
+    (calls.lines().map(str::to_string).collect(), stdout)
+}
+
+/// Waits until the run's window says `state` (published after the record
+/// is written).
+#[track_caller]
+fn wait_for_window(bench: &Bench, task: &str, state: &str) {
+    wait_for(
+        &format!("{task}'s window to say {state}"),
+        Duration::from_secs(20),
+        || (window_state(bench, task) == state).then_some(()),
+    );
+}
+
+fn window_state(bench: &Bench, task: &str) -> String {
+    bench
+        .tmux([
+            "show-options",
+            "-wqv",
+            "-t",
+            &format!("scopecraft:{task}-implementation"),
+            "@scopecraft-state",
+        ])
+        .stdout
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn working_and_waiting_with_the_reason_from_every_hook() {
+    let bench = Bench::with_tasks(&["ask-11A"]);
+    hooked_run(
+        &bench,
+        "ask-11A",
+        "SessionStart source=startup model=sonnet\n\
+         UserPromptSubmit prompt=go\n\
+         PreToolUse tool_name=Bash\n\
+         wait gate-1\n\
+         PermissionRequest tool_name=Bash\n\
+         wait gate-2\n\
+         PostToolUse tool_name=Bash\n\
+         wait gate-3\n\
+         Notification notification_type=elicitation_dialog message=Pick\n\
+         wait gate-4\n\
+         PostToolUseFailure tool_name=Bash error=exit is_interrupt=false\n\
+         wait gate-5\n\
+         Stop stop_hook_active=false\n\
+         wait gate-6\n\
+         Notification notification_type=idle_prompt\n\
+         wait gate-7\n",
+        "",
+    );
+    let running = wait_for_state(&bench, "ask-11A", "working");
+    assert_eq!(running["agentState"]["state"], "working");
+    assert_eq!(
+        running["agentState"]["event"], "UserPromptSubmit",
+        "the first that said so"
+    );
+    gate(&bench, 1);
+    let asking = wait_for_state(&bench, "ask-11A", "waiting (permission_prompt)");
+    assert_eq!(asking["agentState"]["event"], "PermissionRequest");
+    wait_for_window(&bench, "ask-11A", "waiting");
+    assert_eq!(bench.option("@scopecraft_waiting"), "1");
+    gate(&bench, 2);
+    wait_for_state(&bench, "ask-11A", "working");
+    wait_for_window(&bench, "ask-11A", "running");
+    gate(&bench, 3);
+    wait_for_state(&bench, "ask-11A", "waiting (elicitation_dialog)");
+    gate(&bench, 4);
+    let again = wait_for_state(&bench, "ask-11A", "working");
+    assert_eq!(again["agentState"]["event"], "PostToolUseFailure");
+    gate(&bench, 5);
+    wait_for_state(&bench, "ask-11A", "waiting (turn_ended)");
+    gate(&bench, 6);
+    wait_for_state(&bench, "ask-11A", "waiting (idle_prompt)");
+    let table = bench.run(["list"]).ok().stdout;
+    assert!(table.contains("waiting (idle_prompt)"), "{table}");
+
+    // Every hook call succeeded and said nothing Claude Code would read.
+    let (calls, stdout) = hook_calls(&bench, "ask-11A");
+    assert_eq!(calls.len(), 9, "{calls:?}");
+    assert!(calls.iter().all(|c| c.ends_with(" 0")), "{calls:?}");
+    assert_eq!(stdout, "");
+    gate(&bench, 7);
+    bench.wait_for_status("ask-11A", "implementation", "completed");
+}
+
+#[test]
+fn an_api_error_or_an_interrupt_blocks_the_run_with_the_reason() {
+    let bench = Bench::with_tasks(&["quota-11A"]);
+    hooked_run(
+        &bench,
+        "quota-11A",
+        "UserPromptSubmit\n\
+         StopFailure error=rate_limit error_details=429\n\
+         wait gate-1\n\
+         UserPromptSubmit\n\
+         PreToolUse tool_name=Bash\n\
+         PostToolUseFailure tool_name=Bash error=Interrupted is_interrupt=true\n\
+         wait gate-2\n\
+         UserPromptSubmit\n\
+         StopFailure error=authentication_failed\n\
+         wait gate-3\n",
+        "",
+    );
+    let blocked = wait_for_state(&bench, "quota-11A", "blocked (rate_limit)");
+    assert_eq!(blocked["agentState"]["event"], "StopFailure");
+    wait_for_window(&bench, "quota-11A", "blocked");
+    assert_eq!(bench.option("@scopecraft_blocked"), "1");
+    let table = bench.run(["list"]).ok().stdout;
+    assert!(table.contains("blocked (rate_limit)"), "{table}");
+    gate(&bench, 1);
+    wait_for_state(&bench, "quota-11A", "blocked (interrupted)");
+    gate(&bench, 2);
+    wait_for_state(&bench, "quota-11A", "blocked (authentication_failed)");
+    gate(&bench, 3);
+    bench.wait_for_status("quota-11A", "implementation", "completed");
+}
+
+#[test]
+fn session_end_says_ended_and_the_supervisor_records_the_exit_code() {
+    let bench = Bench::with_tasks(&["bye-11A"]);
+    hooked_run(
+        &bench,
+        "bye-11A",
+        "UserPromptSubmit\n\
+         Stop\n\
+         SessionEnd reason=prompt_input_exit\n\
+         wait gate-1\n",
+        "exit_code=3\n",
+    );
+    let ending = wait_for("the agent state ended", Duration::from_secs(20), || {
+        let record = bench.record("bye-11A", "implementation");
+        (record["agentState"]["state"] == "ended").then_some(record)
+    });
+    assert_eq!(ending["agentState"]["reason"], "prompt_input_exit");
+    assert_eq!(ending["status"], "waiting", "live until the agent exits");
+    gate(&bench, 1);
+    let ended = bench.wait_for_status("bye-11A", "implementation", "failed");
+    assert_eq!(ended["exitCode"], 3);
+}
+
+#[test]
+fn a_subagent_never_changes_the_leads_state() {
+    let bench = Bench::with_tasks(&["lead-11A"]);
+    hooked_run(
+        &bench,
+        "lead-11A",
+        "UserPromptSubmit\n\
+         PreToolUse tool_name=Agent\n\
+         sub PreToolUse tool_name=Read\n\
+         sub PermissionRequest tool_name=Read\n\
+         sub Stop\n\
+         sub StopFailure error=rate_limit\n\
+         sub Notification notification_type=idle_prompt\n\
+         wait gate-1\n\
+         PostToolUse tool_name=Agent\n\
+         Stop\n\
+         wait gate-2\n",
+        "",
+    );
+    let working = wait_for_state(&bench, "lead-11A", "working");
+    // Wait until the subagent's events have all been fired.
+    wait_for("the subagent's hooks", Duration::from_secs(20), || {
+        (hook_calls(&bench, "lead-11A").0.len() >= 7).then_some(())
+    });
+    let record = bench.record("lead-11A", "implementation");
+    assert_eq!(state_label(&record), "working");
+    assert_eq!(record["agentState"], working["agentState"], "unchanged");
+    assert_eq!(
+        record["lastUpdated"], working["lastUpdated"],
+        "not rewritten"
+    );
+    gate(&bench, 1);
+    wait_for_state(&bench, "lead-11A", "waiting (turn_ended)");
+    gate(&bench, 2);
+    bench.wait_for_status("lead-11A", "implementation", "completed");
+}
+
+#[test]
+fn the_conversation_id_follows_clear_and_continue_resumes_the_last_one() {
+    let bench = Bench::with_tasks(&["clear-11A"]);
+    hooked_run(
+        &bench,
+        "clear-11A",
+        "SessionStart source=startup\n\
+         UserPromptSubmit\n\
+         Stop\n\
+         clear\n\
+         UserPromptSubmit\n\
+         Stop\n\
+         wait gate-1\n",
+        "",
+    );
+    let calls = bench.wait_for_agent("clear-11A", 1);
+    let first = {
+        let at = calls[0]
+            .argv
+            .iter()
+            .position(|a| a == "--session-id")
+            .unwrap();
+        calls[0].argv[at + 1].clone()
+    };
+    let record = wait_for("a new conversation id", Duration::from_secs(20), || {
+        let record = bench.record("clear-11A", "implementation");
+        let id = record["agentSessionId"].as_str().unwrap_or_default();
+        (id != first && state_label(&record) == "waiting (turn_ended)").then_some(record)
+    });
+    let now = record["agentSessionId"].as_str().unwrap().to_string();
+    assert_eq!(record["realSessionId"], now.as_str());
+    let run = &record["sessionHistory"][0];
+    assert_eq!(run["sessionId"], now.as_str());
+    assert_eq!(run["previousSessionIds"], serde_json::json!([first]));
+    let shown = bench.run(["status", "clear-11A"]).ok().stdout;
+    assert!(shown.contains(&format!("conversation: {now}")), "{shown}");
+    gate(&bench, 1);
+    bench.wait_for_status("clear-11A", "implementation", "completed");
+
+    // --continue resumes the conversation the user saw last.
+    bench.agent_behaviour("clear-11A", "");
+    bench
+        .run(["dispatch", "clear-11A", "--continue", "-i", "more"])
+        .ok();
+    let calls = bench.wait_for_agent("clear-11A", 2);
+    let at = calls[1].argv.iter().position(|a| a == "--resume").unwrap();
+    assert_eq!(calls[1].argv[at + 1], now);
+    bench.wait_for_status("clear-11A", "implementation", "completed");
+    let record = bench.record("clear-11A", "implementation");
+    assert_eq!(
+        record["sessionHistory"][0]["previousSessionIds"],
+        serde_json::json!([first]),
+        "the history keeps the old ids"
+    );
+}
+
+#[test]
+fn hook_commands_of_an_earlier_version_still_work() {
+    let bench = Bench::with_tasks(&["old-11A"]);
+    bench.agent_behaviour("old-11A", "sleep=60\n");
+    bench.run(["dispatch", "old-11A"]).ok();
+    bench.wait_for_agent("old-11A", 1);
+    let record = bench.wait_for_status("old-11A", "implementation", "running");
+    let path = bench.record_path(record["sessionName"].as_str().unwrap());
+    let run = bench
+        .cmd()
+        .args(["__hook".as_ref(), path.as_os_str(), "waiting".as_ref()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        bench.record("old-11A", "implementation")["status"],
+        "waiting"
+    );
+    // A hook for a record that is gone, or garbage on stdin: exit 0, silent.
+    let run = bench
+        .cmd()
+        .args(["__hook", "/nonexistent/x.info.json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert!(run.stdout.is_empty());
+    bench.run(["stop", "old-11A"]).ok();
+}
+
+#[test]
+fn a_working_run_with_no_sign_of_life_is_shown_as_possibly_stuck() {
+    let bench = Bench::with_tasks(&["quiet-11A"]);
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\nstuck-after = \"2s\"\n",
+    );
+    hooked_run(
+        &bench,
+        "quiet-11A",
+        "UserPromptSubmit\n\
+         wait gate-1\n\
+         PostToolUse tool_name=Bash\n\
+         wait gate-2\n",
+        "",
+    );
+    let stuck = wait_for("the run to be stuck", Duration::from_secs(20), || {
+        let record = bench.record("quiet-11A", "implementation");
+        record["stuckSince"].is_string().then_some(record)
+    });
+    assert_eq!(stuck["status"], "running");
+    wait_for_window(&bench, "quiet-11A", "stuck");
+    assert_eq!(bench.option("@scopecraft_stuck"), "1");
+    assert_eq!(bench.option("@scopecraft_running"), "0");
+    let table = bench.run(["list"]).ok().stdout;
+    assert!(table.contains("stuck (quiet "), "{table}");
+    let printed = bench.run(["status-line"]).ok().stdout;
+    assert_eq!(printed, "⧗ 1\n");
+    // A sign of life clears it.
+    gate(&bench, 1);
+    wait_for("the run to work again", Duration::from_secs(20), || {
+        let record = bench.record("quiet-11A", "implementation");
+        record["stuckSince"].is_null().then_some(())
+    });
+    wait_for_window(&bench, "quiet-11A", "running");
+    gate(&bench, 2);
+    bench.wait_for_status("quiet-11A", "implementation", "completed");
+    assert!(bench.record("quiet-11A", "implementation")["stuckSince"].is_null());
+}
