@@ -142,8 +142,12 @@ fn working_and_waiting_with_the_reason_from_every_hook() {
     let table = bench.run(["list"]).ok().stdout;
     assert!(table.contains("waiting (idle_prompt)"), "{table}");
 
-    // Every hook call succeeded and said nothing Claude Code would read.
-    let (calls, stdout) = hook_calls(&bench, "ask-11A");
+    // Every hook call succeeded and said nothing Claude Code would read
+    // (the last one is logged once its command has exited).
+    let (calls, stdout) = wait_for("nine hook calls", Duration::from_secs(20), || {
+        let (calls, stdout) = hook_calls(&bench, "ask-11A");
+        (calls.len() >= 9).then_some((calls, stdout))
+    });
     assert_eq!(calls.len(), 9, "{calls:?}");
     assert!(calls.iter().all(|c| c.ends_with(" 0")), "{calls:?}");
     assert_eq!(stdout, "");
