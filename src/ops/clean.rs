@@ -217,10 +217,11 @@ fn clean_one(
     let Ours { env_id, worktree } = ours;
     let path = &worktree.path;
     let repo = &layout.checkout.path;
-    // Under the lock a dispatch holds until its record is written: a
+    // Under the lock a dispatch holds until its record is written, of
+    // every project (one of the same repository may use the worktree): a
     // session starting now is seen, or finds the worktree gone and makes
-    // it again. No session lock is taken while it is held.
-    let _lock = books.worktree_lock(env_id)?;
+    // it again. No session lock is taken while they are held.
+    let _locks = lock_everywhere(books, env_id)?;
     let machine = Machine::read(books)?;
     let live = machine.live_in(path);
     if let Some(first) = live.first() {
@@ -306,6 +307,19 @@ fn clean_one(
         landed: how,
         saved,
     })
+}
+
+/// The worktree locks of `env_id` in every project's books on this
+/// machine, taken in the order of their folders so that two cleans never
+/// wait for each other.
+fn lock_everywhere(books: &Books, env_id: &str) -> Result<Vec<crate::books::KeyLock>> {
+    let mut all = crate::books::all_projects()?;
+    all.push(books.clone());
+    all.sort_by(|a, b| a.dir().cmp(b.dir()));
+    all.dedup_by(|a, b| a.dir() == b.dir());
+    all.iter()
+        .map(|books| books.worktree_lock(env_id))
+        .collect()
 }
 
 /// Saves what `force` is about to remove: the worktree's files (ignored

@@ -112,7 +112,11 @@ pub fn merge(project: &Project, config: &Config, request: &Request) -> Result<Me
             some(&dirty)
         ));
     }
-    let machine = Machine::read(&Books::for_project(project)?)?;
+    // A dispatch holds this lock until its record is written: one
+    // starting now is seen below, or starts after the merge.
+    let books = Books::for_project(project)?;
+    let _lock = books.worktree_lock(&env.env_id)?;
+    let machine = Machine::read(&books)?;
     let live = machine.live_of(&env.env_id, env.worktree.as_deref());
     if !live.is_empty() {
         let names: Vec<String> = live
