@@ -65,6 +65,9 @@ fn describe(out: &mut impl Write, record: &Record) -> Result<()> {
     {
         writeln!(out, "  conversation: {id}")?;
     }
+    if record.is_ours() {
+        writeln!(out, "  agent:        {}", record.agent_name())?;
+    }
     writeln!(out, "  started:      {}", record.start_time)?;
     if let Some(end) = &record.end_time {
         writeln!(out, "  ended:        {end}")?;

@@ -233,6 +233,7 @@ fn gemini_exit_codes_are_shown_with_their_meaning() {
     assert_eq!(record["exitCode"], 53);
     let status = bench.run(["status", "gx-14A"]).ok().stdout;
     assert!(status.contains("exit 53 (turn limit exceeded)"), "{status}");
+    assert!(status.contains("  agent:        gemini\n"), "{status}");
     let id = record["agentSessionId"].as_str().unwrap();
     let shown = bench.run(["logs", "gx-14A"]).ok().stdout;
     insta::assert_snapshot!(shown.replace(id, "<session id>"));
