@@ -40,6 +40,8 @@ pub struct Config {
     /// A run that says it works but shows no sign (no hook event, no
     /// output) for this long is shown as possibly stuck (default `10m`).
     pub stuck_after: Option<String>,
+    #[serde(default)]
+    pub notify: NotifyConfig,
     /// Per-mode defaults, keyed by the mode name as passed (`code-review`).
     #[serde(default)]
     pub modes: BTreeMap<String, ModeConfig>,
@@ -139,6 +141,38 @@ pub struct TmuxConfig {
     pub keep_pane: Option<bool>,
 }
 
+/// Telling the user that a run needs them or ended, when they are not
+/// looking at it; the tmux option `@scopecraft-notify` wins over `mode`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NotifyConfig {
+    /// `tmux` (a message on the attached clients, the default), `desktop`
+    /// (that and a desktop notification) or `off`.
+    pub mode: Option<NotifyMode>,
+    /// No second notification of the same state of a run within this
+    /// long (default `1m`).
+    pub debounce: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyMode {
+    Tmux,
+    Desktop,
+    Off,
+}
+
+impl NotifyMode {
+    pub fn parse(text: &str) -> Option<NotifyMode> {
+        match text.trim() {
+            "tmux" => Some(NotifyMode::Tmux),
+            "desktop" => Some(NotifyMode::Desktop),
+            "off" => Some(NotifyMode::Off),
+            _ => None,
+        }
+    }
+}
+
 /// `--exec docker`: `docker run … <image> <agent argv>`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -209,7 +243,10 @@ impl Config {
                 .unwrap_or_default();
             bad_input(format!("{}: {at}{}", path.display(), err.message()))
         })?;
-        for (key, value) in [("stuck-after", &config.stuck_after)] {
+        for (key, value) in [
+            ("stuck-after", &config.stuck_after),
+            ("[notify] debounce", &config.notify.debounce),
+        ] {
             if let Some(text) = value
                 && humantime::parse_duration(text).is_err()
             {
@@ -274,6 +311,15 @@ impl Config {
             .as_deref()
             .and_then(|text| humantime::parse_duration(text).ok())
             .unwrap_or(Duration::from_secs(10 * 60))
+    }
+
+    /// The notification debounce window.
+    pub fn notify_debounce(&self) -> Duration {
+        self.notify
+            .debounce
+            .as_deref()
+            .and_then(|text| humantime::parse_duration(text).ok())
+            .unwrap_or(Duration::from_secs(60))
     }
 
     pub fn default_mode(&self) -> &str {

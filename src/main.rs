@@ -20,6 +20,7 @@ mod markdown;
 mod menu;
 mod mode;
 mod names;
+mod notify;
 mod ops;
 mod output;
 mod picker;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::books::{self, Books, Status};
+use crate::notify;
 use crate::procs;
 use crate::project;
 use crate::tmux::{self, Commands, Tmux};
@@ -361,16 +362,21 @@ impl Cache {
 }
 
 /// Tells tmux a session's state changed: the window's `@scopecraft-state`
-/// (when the window is still there), the counts, and a message for the
-/// user when there is one. One tmux call.
-pub fn publish(tmux: &Tmux, pane: Option<&str>, state: &str, message: Option<&str>) -> Result<()> {
+/// (when the window is still there), the counts, and the notification's
+/// messages when there is one. One tmux call.
+pub fn publish(
+    tmux: &Tmux,
+    pane: Option<&str>,
+    state: &str,
+    alert: Option<&notify::Alert>,
+) -> Result<()> {
     let mut commands = Commands::new();
     if let Some(pane) = pane {
         commands.add(["set-option", "-w", "-t", pane, "@scopecraft-state", state]);
     }
     Counts::all()?.push(&mut commands);
-    if let Some(message) = message {
-        commands.add(["display-message", &tmux::escape_format(message)]);
+    if let Some(alert) = alert {
+        notify::messages(alert, &mut commands);
     }
     tmux.run(&commands).map(drop)
 }

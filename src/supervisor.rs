@@ -26,6 +26,7 @@ use crate::books::{self, Books, ExecType, Record, Status};
 use crate::config::Config;
 use crate::docker;
 use crate::files;
+use crate::notify;
 use crate::process;
 use crate::procs;
 use crate::status::{self, Counts};
@@ -74,7 +75,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
             record.end_time = Some(books::now());
             record.close_current_run();
         })?;
-        publish_end(&record, false);
+        publish_end(&books, &record, false);
         return Ok(());
     }
     if let Some(tmux) = &tmux {
@@ -142,7 +143,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
     let record = finish(&books, &name, status, reason, gone, &facts)?;
     default_signals();
-    publish_end(&record, reason == Some(StopReason::Hangup));
+    publish_end(&books, &record, reason == Some(StopReason::Hangup));
     if exec == ExecType::Tmux
         && reason != Some(StopReason::Hangup)
         && record.keep_pane != Some(false)
@@ -684,10 +685,21 @@ fn set_conversation(record: &mut Record, id: &str) {
     record.set_conversation(id);
 }
 
-/// Sets the window's state, refreshes the status summary and tells the
-/// user how the session ended: one tmux call.
-fn publish_end(record: &Record, window_gone: bool) {
-    let Some(tmux) = report_tmux(record) else {
+/// Sets the window's state, refreshes the status summary and, when the
+/// user is not looking at the run, tells them how it ended (see `notify`).
+fn publish_end(books: &Books, record: &Record, window_gone: bool) {
+    let tmux = report_tmux(record);
+    let alert = notify::decide(
+        record,
+        &notify::audience(tmux.as_ref()),
+        &Config::of_root(record.project_root.as_deref()),
+        notice(record),
+    );
+    if let Some(alert) = &alert {
+        notify::desktop(alert);
+        let _ = notify::stamp(books, &record.session_name, record.state_word());
+    }
+    let Some(tmux) = tmux else {
         return;
     };
     let pane = record
@@ -695,7 +707,7 @@ fn publish_end(record: &Record, window_gone: bool) {
         .as_ref()
         .and_then(|p| p.pane_id.as_deref())
         .filter(|_| !window_gone);
-    let _ = status::publish(&tmux, pane, record.state_word(), Some(&notice(record)));
+    let _ = status::publish(&tmux, pane, record.state_word(), alert.as_ref());
 }
 
 /// "scopecraft: fix-05A (implementation) completed, exit 0".

@@ -1,6 +1,7 @@
 # Every option the plugin reads, with its default; set them in ~/.tmux.conf
 # before TPM runs, e.g. `set -g @scopecraft-key 'A'`. The binary reads
-# @scopecraft-session, -default-mode, -exec and -popup itself (src/cmd/menu.rs).
+# @scopecraft-session, -default-mode, -exec and -popup itself (src/cmd/menu.rs),
+# and @scopecraft-notify (src/notify.rs).
 # shellcheck shell=bash disable=SC2034
 
 # The key, in the prefix table (prefix + A): not bound by tmux by default.
@@ -24,6 +25,11 @@ popup_default="auto"
 # on: add each window's state glyph to window-status-format and window-status-current-format.
 window_status_option="@scopecraft-window-status"
 window_status_default="off"
+# When a run you are not looking at needs you or ends (read by the binary):
+# tmux (a message on the attached clients), desktop (and a desktop
+# notification), off; empty: the project's [notify] mode, else tmux.
+notify_option="@scopecraft-notify"
+notify_default=""
 # What #{scopecraft_status} shows, expanded whenever the counts change; the
 # counts are @scopecraft_waiting, _blocked, _stuck, _running, _done, _failed,
 # _stopped and _interrupted. Default: a glyph and a count per state, the runs

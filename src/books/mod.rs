@@ -19,7 +19,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 
-pub use record::{Activity, AgentState, ExecType, Record, Run, Status, TmuxPlace, WorktreePlace};
+pub use record::{
+    Activity, AgentState, ExecType, Notified, Record, Run, Status, TmuxPlace, WorktreePlace,
+};
 
 use crate::files;
 use crate::procs;

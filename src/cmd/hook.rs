@@ -13,7 +13,9 @@ use anyhow::Result;
 use super::{Globals, Run};
 use crate::books;
 use crate::cli::HookArgs;
+use crate::config::Config;
 use crate::hook::{self, Said};
+use crate::notify;
 use crate::status;
 use crate::tmux::Tmux;
 
@@ -38,12 +40,26 @@ impl HookArgs {
         let Some(place) = record.tmux.as_ref().filter(|_| changed.state) else {
             return Ok(());
         };
-        status::publish(
-            &Tmux::at(place.socket.as_deref()),
-            place.pane_id.as_deref(),
-            record.state_word(),
-            None,
-        )
+        let tmux = Tmux::at(place.socket.as_deref());
+        let state = record.state_word();
+        let alert = if notify::notable(state) {
+            let text = format!(
+                "scopecraft: {} ({}) {}",
+                record.task_id,
+                record.mode_name(),
+                record.state_label()
+            );
+            let config = Config::of_root(record.project_root.as_deref());
+            notify::decide(&record, &notify::audience(Some(&tmux)), &config, text)
+        } else {
+            None
+        };
+        if let Some(alert) = &alert {
+            notify::desktop(alert);
+            let (books, name) = books::locate(&self.record)?;
+            notify::stamp(&books, &name, state)?;
+        }
+        status::publish(&tmux, place.pane_id.as_deref(), state, alert.as_ref())
     }
 
     /// What the call says: the state named on the command line (Codex, or

@@ -691,26 +691,7 @@ fn attach_explains_what_cannot_be_attached() {
 /// A terminal client attached through `script` (a pseudo-terminal), as a
 /// user's terminal would be.
 fn attach_client(bench: &Bench, args: &[&str]) -> std::process::Child {
-    let command = shell_words_join(args);
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qfec", &command, "/dev/null"])
-        .current_dir(&bench.project)
-        .env_remove("TMUX")
-        .env("HOME", &bench.home)
-        .env("SCOPECRAFT_HOME", &bench.scopecraft_home)
-        .env("TMUX_TMPDIR", &bench.tmux_tmpdir)
-        .env("TERM", "xterm-256color")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    cmd.spawn().unwrap()
-}
-
-fn shell_words_join(args: &[&str]) -> String {
-    args.iter()
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bench.attach_client(args, std::path::Path::new("/dev/null"))
 }
 
 /// The clients of the private server: `session window_id` each.

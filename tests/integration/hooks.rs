@@ -291,9 +291,14 @@ fn the_conversation_id_follows_clear_and_continue_resumes_the_last_one() {
     bench
         .run(["dispatch", "clear-11A", "--continue", "-i", "more"])
         .ok();
+    // (Calls are in the order of their pids' names: find the resume.)
     let calls = bench.wait_for_agent("clear-11A", 2);
-    let at = calls[1].argv.iter().position(|a| a == "--resume").unwrap();
-    assert_eq!(calls[1].argv[at + 1], now);
+    let resumed = calls
+        .iter()
+        .find(|c| c.argv.iter().any(|a| a == "--resume"))
+        .expect("a resumed call");
+    let at = resumed.argv.iter().position(|a| a == "--resume").unwrap();
+    assert_eq!(resumed.argv[at + 1], now);
     bench.wait_for_status("clear-11A", "implementation", "completed");
     let record = bench.record("clear-11A", "implementation");
     assert_eq!(
@@ -372,4 +377,228 @@ fn a_working_run_with_no_sign_of_life_is_shown_as_possibly_stuck() {
     gate(&bench, 2);
     bench.wait_for_status("quiet-11A", "implementation", "completed");
     assert!(bench.record("quiet-11A", "implementation")["stuckSince"].is_null());
+}
+
+/// A client attached to the session `main` under `script`, its terminal's
+/// output in `<dir>/typescript`; waits until tmux lists it.
+fn attached_client(bench: &Bench) -> (std::process::Child, PathBuf) {
+    bench.start_server(&bench.project);
+    let typescript = bench.dir.path().join("typescript");
+    let client = bench.attach_client(
+        &["tmux", "-f", "/dev/null", "attach", "-t", "main"],
+        &typescript,
+    );
+    wait_for("the client to attach", Duration::from_secs(20), || {
+        (!bench.tmux(["list-clients"]).stdout.trim().is_empty()).then_some(())
+    });
+    (client, typescript)
+}
+
+/// The scopecraft messages tmux showed, oldest first (tmux lists the
+/// newest first).
+fn messages(bench: &Bench) -> Vec<String> {
+    bench
+        .tmux(["show-messages"])
+        .stdout
+        .lines()
+        .rev()
+        .filter_map(|line| {
+            line.split_once("message: scopecraft: ")
+                .map(|(_, m)| m.to_string())
+        })
+        .collect()
+}
+
+/// Puts recording stand-ins for `names` (notify-send, osascript) first on
+/// PATH; each appends `name args…` to `<scopecraft home>/notified`.
+fn with_notifiers(bench: Bench, names: &[&str]) -> Bench {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = bench.dir.path().join("notifiers");
+    fs::create_dir_all(&dir).unwrap();
+    for name in names {
+        let path = dir.join(name);
+        fs::write(
+            &path,
+            format!("#!/bin/sh\nprintf '%s\\n' \"{name} $*\" >> \"$SCOPECRAFT_HOME/notified\"\n"),
+        )
+        .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    bench.env("PATH", path)
+}
+
+fn notified(bench: &Bench) -> String {
+    fs::read_to_string(bench.scopecraft_home.join("notified")).unwrap_or_default()
+}
+
+#[test]
+fn a_run_you_are_not_looking_at_tells_you_once_when_it_needs_you() {
+    let bench = Bench::with_tasks(&["tell-11A"]);
+    let (mut client, _) = attached_client(&bench);
+    hooked_run(
+        &bench,
+        "tell-11A",
+        "UserPromptSubmit\n\
+         Stop\n\
+         wait gate-1\n\
+         UserPromptSubmit\n\
+         Stop\n\
+         wait gate-2\n\
+         UserPromptSubmit\n\
+         StopFailure error=rate_limit\n\
+         wait gate-3\n\
+         UserPromptSubmit\n\
+         sub Stop\n\
+         sub Notification notification_type=idle_prompt\n\
+         Notification notification_type=permission_prompt\n\
+         wait gate-4\n",
+        "",
+    );
+    // Not looking (the client shows `main`): told on its status line.
+    wait_for("the waiting message", Duration::from_secs(20), || {
+        (messages(&bench) == ["tell-11A (implementation) waiting (turn_ended)"]).then_some(())
+    });
+    // The same state again within the debounce window: not again.
+    gate(&bench, 1);
+    wait_for("the second turn's end", Duration::from_secs(20), || {
+        let record = bench.record("tell-11A", "implementation");
+        (record["agentState"]["since"] != record["notified"]["at"]
+            && state_label(&record) == "waiting (turn_ended)"
+            && record["agentState"]["event"] == "Stop")
+            .then_some(())
+    });
+    // Another state is told.
+    gate(&bench, 2);
+    wait_for("the blocked message", Duration::from_secs(20), || {
+        (messages(&bench).len() == 2).then_some(())
+    });
+    assert_eq!(
+        messages(&bench)[1],
+        "tell-11A (implementation) blocked (rate_limit)"
+    );
+    // Looking at it: nothing, not even for a permission prompt; a
+    // subagent's stop says nothing either.
+    let window = bench.record("tell-11A", "implementation")["tmux"]["windowId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    bench.tmux(["switch-client", "-t", &window]).ok();
+    gate(&bench, 3);
+    wait_for_state(&bench, "tell-11A", "waiting (permission_prompt)");
+    assert_eq!(messages(&bench).len(), 2, "{:?}", messages(&bench));
+    // The end, looked at: no message either.
+    gate(&bench, 4);
+    bench.wait_for_status("tell-11A", "implementation", "completed");
+    assert_eq!(messages(&bench).len(), 2, "{:?}", messages(&bench));
+    assert_eq!(notified(&bench), "", "tmux mode: no desktop notification");
+    client.kill().unwrap();
+    client.wait().unwrap();
+}
+
+#[test]
+fn off_says_nothing_and_desktop_uses_the_notifier_there_is() {
+    // notify-send where a desktop session is.
+    let bench =
+        with_notifiers(Bench::with_tasks(&["desk-11A"]), &["notify-send"]).env("DISPLAY", ":9");
+    let (mut client, _) = attached_client(&bench);
+    bench
+        .tmux(["set-option", "-g", "@scopecraft-notify", "desktop"])
+        .ok();
+    hooked_run(
+        &bench,
+        "desk-11A",
+        "UserPromptSubmit\nStop\nwait gate-1\n",
+        "exit_code=3\n",
+    );
+    wait_for("notify-send", Duration::from_secs(20), || {
+        notified(&bench)
+            .contains("waiting (turn_ended)")
+            .then_some(())
+    });
+    assert!(
+        notified(&bench).starts_with("notify-send --app-name scopecraft-tmux scopecraft-tmux scopecraft: desk-11A (implementation) waiting (turn_ended)\n"),
+        "{}",
+        notified(&bench)
+    );
+    gate(&bench, 1);
+    wait_for("the failure told", Duration::from_secs(20), || {
+        notified(&bench).contains("failed, exit 3").then_some(())
+    });
+    wait_for("both on the client", Duration::from_secs(20), || {
+        (messages(&bench).len() == 2).then_some(())
+    });
+
+    // off, from the project configuration: nothing at all.
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n[notify]\nmode = \"off\"\n",
+    );
+    bench.tmux(["set-option", "-gu", "@scopecraft-notify"]).ok();
+    hooked_run(&bench, "desk-11A", "UserPromptSubmit\nStop\n", "");
+    bench.wait_for_status("desk-11A", "implementation", "completed");
+    assert_eq!(notified(&bench).lines().count(), 2);
+    assert_eq!(messages(&bench).len(), 2);
+    client.kill().unwrap();
+    client.wait().unwrap();
+}
+
+#[test]
+fn desktop_uses_osascript_on_macos_and_an_escape_sequence_without_a_notifier() {
+    let bench = with_notifiers(Bench::with_tasks(&["mac-11A", "ssh-11B"]), &["osascript"]);
+    let (mut client, typescript) = attached_client(&bench);
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n[notify]\nmode = \"desktop\"\n",
+    );
+    hooked_run(
+        &bench,
+        "mac-11A",
+        "UserPromptSubmit\nStop\nwait gate-1\n",
+        "",
+    );
+    wait_for("osascript", Duration::from_secs(20), || {
+        notified(&bench)
+            .contains("waiting (turn_ended)")
+            .then_some(())
+    });
+    assert!(
+        notified(&bench).starts_with("osascript -e on run argv -e display notification (item 1 of argv) with title \"scopecraft-tmux\" -e end run scopecraft: mac-11A"),
+        "{}",
+        notified(&bench)
+    );
+    gate(&bench, 1);
+    bench.wait_for_status("mac-11A", "implementation", "completed");
+    client.kill().unwrap();
+    client.wait().unwrap();
+
+    // No notifier on this machine (over SSH): an OSC 9 to the client's terminal.
+    let bench = Bench::with_tasks(&["ssh-11B"]);
+    let (mut client, typescript) = {
+        let _ = typescript;
+        attached_client(&bench)
+    };
+    bench
+        .tmux(["set-option", "-g", "@scopecraft-notify", "desktop"])
+        .ok();
+    hooked_run(
+        &bench,
+        "ssh-11B",
+        "UserPromptSubmit\nStop\nwait gate-1\n",
+        "",
+    );
+    wait_for("the escape sequence", Duration::from_secs(20), || {
+        let sent = fs::read(&typescript).unwrap_or_default();
+        String::from_utf8_lossy(&sent)
+            .contains("\x1b]9;scopecraft-tmux: scopecraft: ssh-11B (implementation) waiting (turn_ended)\x07")
+            .then_some(())
+    });
+    gate(&bench, 1);
+    bench.wait_for_status("ssh-11B", "implementation", "completed");
+    client.kill().unwrap();
+    client.wait().unwrap();
 }

@@ -408,6 +408,32 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// A terminal client running `args` (`tmux attach …`) under `script`
+    /// (a pseudo-terminal), as a user's terminal would; what the terminal
+    /// was sent goes to `typescript`.
+    pub fn attach_client(&self, args: &[&str], typescript: &Path) -> std::process::Child {
+        let command = args
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cmd = Command::new("script");
+        cmd.args(["-qfec", &command])
+            .arg(typescript)
+            .current_dir(&self.project)
+            .env_remove("TMUX")
+            .env("HOME", &self.home)
+            .env("SCOPECRAFT_HOME", &self.scopecraft_home)
+            .env("TMUX_TMPDIR", &self.tmux_tmpdir)
+            .env("TERM", "xterm-256color")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd.spawn().unwrap()
+    }
+}
+
 impl Drop for Bench {
     fn drop(&mut self) {
         self.end_live_sessions();
