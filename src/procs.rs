@@ -1,7 +1,10 @@
 //! Processes we started earlier: are they still alive (the same process, on
-//! the same boot), and signalling them.
+//! the same boot), and signalling them. A pid alone proves nothing (pids are
+//! reused): a process is ours only when its start time matches the one
+//! recorded when it began, and only such a process is signalled.
 
 use std::fs;
+use std::path::Path;
 use std::sync::OnceLock;
 
 /// The kernel's id for this boot, when the system has one (Linux); read
@@ -18,13 +21,53 @@ pub fn boot_id() -> Option<String> {
         .clone()
 }
 
-/// When `pid` started, in clock ticks since boot (Linux `/proc/<pid>/stat`
-/// field 22); tells a process from a later one that reused its pid.
+/// When `pid` started; tells a process from a later one that reused its
+/// pid. Clock ticks since boot (Linux `/proc/<pid>/stat` field 22), or
+/// where there is no `/proc` (macOS, the BSDs) the start time `ps` gives, to
+/// the second, as a number (`20260531T022020` → 20260531022020).
 pub fn start_ticks(pid: u32) -> Option<u64> {
+    static HAS_PROC: OnceLock<bool> = OnceLock::new();
+    if *HAS_PROC.get_or_init(|| Path::new("/proc/self/stat").exists()) {
+        proc_start_ticks(pid)
+    } else {
+        ps_start_time(pid)
+    }
+}
+
+fn proc_start_ticks(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces.
     let after_name = &stat[stat.rfind(')')? + 1..];
     after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// `ps -o lstart= -p PID` in UTC (`Wed Dec  2 16:30:35 2026`) as
+/// 20261202163035.
+fn ps_start_time(pid: u32) -> Option<u64> {
+    let text = crate::process::cmd("ps")
+        .args(["-o", "lstart=", "-p", &pid.to_string()])
+        .env("LC_ALL", "C")
+        .env("TZ", "UTC")
+        .timeout(std::time::Duration::from_secs(5))
+        .output()
+        .ok()?;
+    parse_lstart(&text)
+}
+
+fn parse_lstart(text: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [_, month, day, time, year] = fields.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m == month)? as u64 + 1;
+    let mut clock = time.split(':').map(|part| part.parse::<u64>().ok());
+    let (hours, minutes, seconds) = (clock.next()??, clock.next()??, clock.next()??);
+    let day: u64 = day.parse().ok()?;
+    let year: u64 = year.parse().ok()?;
+    Some(((((year * 100 + month) * 100 + day) * 100 + hours) * 100 + minutes) * 100 + seconds)
 }
 
 /// Whether a process with `pid` exists (ours or another user's) and has
@@ -50,19 +93,98 @@ fn state(pid: u32) -> Option<char> {
 }
 
 /// Whether the process recorded as (`pid`, `ticks`, `boot`) still runs:
-/// same boot, pid present, and the same start time when both are known.
+/// same boot, pid present, and the same start time. A record without a
+/// start time proves nothing: any process may have that pid by now.
 pub fn is_alive(pid: u32, ticks: Option<u64>, boot: Option<&str>) -> bool {
     if let (Some(recorded), Some(current)) = (boot, boot_id())
         && recorded != current
     {
         return false;
     }
-    if !exists(pid) {
+    let Some(recorded) = ticks else {
         return false;
+    };
+    exists(pid) && start_ticks(pid) == Some(recorded)
+}
+
+/// A process whose identity was proven (its recorded start time), the one
+/// thing we signal besides our own children. On Linux a pidfd taken before
+/// the check pins it: once it ends, a signal cannot reach a newcomer with
+/// its pid.
+#[derive(Debug)]
+pub struct Process {
+    pid: u32,
+    ticks: Option<u64>,
+    boot: Option<String>,
+    #[cfg(target_os = "linux")]
+    pidfd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Process {
+    /// The process recorded as (`pid`, `ticks`, `boot`), when it still runs.
+    pub fn find(pid: u32, ticks: Option<u64>, boot: Option<&str>) -> Option<Process> {
+        #[cfg(target_os = "linux")]
+        let pidfd = pidfd_open(pid);
+        if !is_alive(pid, ticks, boot) {
+            return None;
+        }
+        Some(Process {
+            pid,
+            ticks,
+            boot: boot.map(str::to_string),
+            #[cfg(target_os = "linux")]
+            pidfd,
+        })
     }
-    match (ticks, start_ticks(pid)) {
-        (Some(recorded), Some(current)) => recorded == current,
-        _ => true,
+
+    /// Whether it still runs (a zombie has ended).
+    pub fn alive(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.pidfd {
+            return pidfd_signal(fd, 0) && state(self.pid) != Some('Z');
+        }
+        is_alive(self.pid, self.ticks, self.boot.as_deref())
+    }
+
+    /// Sends `signal` to it; false when it has ended.
+    pub fn signal(&self, signal: i32) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.pidfd {
+            return pidfd_signal(fd, signal);
+        }
+        self.alive() && self::signal(self.pid, signal)
+    }
+
+    /// Sends `signal` to the process group it leads (one we made), while
+    /// it still runs: after that its id may be another group's.
+    pub fn signal_group(&self, signal: i32) -> bool {
+        self.alive() && signal_group(self.pid, signal)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pidfd_open(pid: u32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let pid = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0)?;
+    // SAFETY: pidfd_open(2); a descriptor it returns is ours to own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: a new descriptor, owned by nothing else.
+    Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(target_os = "linux")]
+fn pidfd_signal(fd: &std::os::fd::OwnedFd, signal: i32) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: pidfd_send_signal(2) on a pidfd we own, no siginfo.
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        ) == 0
     }
 }
 
@@ -119,6 +241,46 @@ mod tests {
             assert!(!is_alive(pid, Some(ticks + 1), None), "a reused pid");
         }
         assert!(!is_alive(pid, None, Some("another-boot")));
+    }
+
+    #[test]
+    fn a_pid_without_its_start_time_is_not_proven_alive() {
+        let me = std::process::id();
+        assert!(!is_alive(me, None, None));
+        assert!(Process::find(me, None, None).is_none());
+        let found = Process::find(me, start_ticks(me), boot_id().as_deref()).unwrap();
+        assert!(found.alive());
+        assert!(found.signal(0));
+    }
+
+    #[test]
+    fn an_ended_process_is_not_signalled_through_its_handle() {
+        let mut child = crate::process::cmd("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        let found = Process::find(pid, start_ticks(pid), boot_id().as_deref()).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!found.alive());
+        assert!(!found.signal(0));
+    }
+
+    #[test]
+    fn ps_gives_a_start_time_to_the_second() {
+        assert_eq!(
+            parse_lstart("Wed Dec  2 16:30:35 2026\n"),
+            Some(20261202163035)
+        );
+        assert_eq!(parse_lstart(""), None);
+        assert_eq!(parse_lstart("Wed Foo  2 16:30:35 2026"), None);
+        if crate::process::find_program("ps").is_none() {
+            eprintln!("no ps here: its start time is not checked");
+            return;
+        }
+        let me = std::process::id();
+        let first = ps_start_time(me).unwrap();
+        assert_eq!(ps_start_time(me), Some(first), "the same process");
+        assert!(first > 20_200_101_000_000, "{first}");
+        assert_eq!(ps_start_time(u32::MAX / 2), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::books::{self, Books, Record, Status};
 use crate::error::bail_input;
-use crate::procs;
+use crate::procs::Process;
 
 /// The supervisor's grace period, and a little more.
 const WAIT: Duration = Duration::from_secs(15);
@@ -50,19 +50,18 @@ pub fn stop(books: &Books, record: &Record) -> Result<Stopped> {
             None => record.clone(),
         }
     };
-    let supervised = current.supervisor_pid.is_some_and(|pid| {
-        procs::is_alive(
+    // Only a process proven to be the one recorded is signalled.
+    let supervisor = current.supervisor_pid.and_then(|pid| {
+        Process::find(
             pid,
             current.supervisor_start_ticks,
             current.boot_id.as_deref(),
         )
     });
-    if supervised {
-        if let Some(pid) = current.supervisor_pid {
-            procs::signal(pid, libc::SIGTERM);
-        }
-    } else if books::agent_alive(&current) {
-        end_orphan(books, &current)?;
+    if let Some(supervisor) = supervisor {
+        supervisor.signal(libc::SIGTERM);
+    } else if let Some(agent) = agent_process(&current) {
+        end_orphan(books, &current, &agent)?;
     }
     let deadline = Instant::now() + WAIT;
     let ended = loop {
@@ -86,12 +85,18 @@ pub fn stop(books: &Books, record: &Record) -> Result<Stopped> {
     }
 }
 
+/// The record's agent, when it is still the process we started.
+fn agent_process(record: &Record) -> Option<Process> {
+    Process::find(
+        record.pid?,
+        record.agent_start_ticks,
+        record.boot_id.as_deref(),
+    )
+}
+
 /// Ends an agent that outlived its supervisor (its process group: SIGTERM,
 /// SIGKILL after a grace period) and records the session as stopped.
-fn end_orphan(books: &Books, record: &Record) -> Result<()> {
-    let Some(pid) = record.pid else {
-        return Ok(());
-    };
+fn end_orphan(books: &Books, record: &Record, agent: &Process) -> Result<()> {
     // A Docker run's agent is the `docker` client: the container is
     // stopped through the engine.
     if let (Some(name), Some(docker)) = (&record.container, record.agent_command.first())
@@ -99,15 +104,13 @@ fn end_orphan(books: &Books, record: &Record) -> Result<()> {
     {
         let _ = stopping.wait();
     }
-    procs::signal_group(pid, libc::SIGTERM);
-    procs::signal_group(pid, libc::SIGCONT);
+    agent.signal_group(libc::SIGTERM);
+    agent.signal_group(libc::SIGCONT);
     let deadline = Instant::now() + ORPHAN_GRACE;
-    while books::agent_alive(record) && Instant::now() < deadline {
+    while agent.alive() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    if books::agent_alive(record) {
-        procs::signal_group(pid, libc::SIGKILL);
-    }
+    agent.signal_group(libc::SIGKILL);
     let _lock = books.lock(&record.session_name)?;
     if let Some(mut current) = books.read_raw(&record.session_name)?
         && current.status.is_live()

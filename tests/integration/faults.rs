@@ -254,3 +254,55 @@ fn already_running_names_the_live_process() {
     );
     bench.run(["stop", "orphan-11A"]).ok();
 }
+
+/// Rewrites the record of `session` in the books with `change`.
+fn tamper(bench: &Bench, session: &str, change: impl FnOnce(&mut serde_json::Value)) {
+    let path = bench.sessions_dir().join(format!("{session}.info.json"));
+    let mut json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    change(&mut json);
+    fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+}
+
+#[test]
+fn a_pid_without_a_start_time_is_never_taken_for_ours() {
+    let bench = Bench::with_tasks(&["tamper-11A"]);
+    bench
+        .run(["dispatch", "tamper-11A", "-e", "detached", "--no-worktree"])
+        .ok();
+    bench.wait_for_status("tamper-11A", "implementation", "completed");
+    // An unrelated process, alive, whose pid the record now names, without
+    // the start times that would prove it ours (as an edited record, or one
+    // written where start times cannot be read).
+    let mut stranger = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let pid = u64::from(stranger.id());
+    let unproven = |json: &mut serde_json::Value| {
+        let record = json.as_object_mut().unwrap();
+        record.insert("status".into(), "running".into());
+        for field in [
+            "endTime",
+            "exitCode",
+            "supervisorStartTicks",
+            "agentStartTicks",
+        ] {
+            record.remove(field);
+        }
+        record.insert("supervisorPid".into(), pid.into());
+        record.insert("pid".into(), pid.into());
+    };
+    tamper(&bench, "tamper-11A.implementation", unproven);
+    let stop = bench.run(["stop", "tamper-11A"]).ok();
+    assert!(stop.stdout.contains("is not running"), "{}", stop.stdout);
+    assert!(
+        stranger.try_wait().unwrap().is_none(),
+        "the unrelated process was not signalled"
+    );
+    tamper(&bench, "tamper-11A.implementation", unproven);
+    let listed = bench.run(["list", "--json"]).ok().json();
+    assert_eq!(listed[0]["status"], "interrupted", "{listed}");
+    stranger.kill().unwrap();
+    stranger.wait().unwrap();
+}
