@@ -58,7 +58,8 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain().skip(1) {
         message.push_str(&format!("\n  caused by: {cause}"));
     }
-    eprintln!("{message}");
+    // Paths and names in it may come from files: shown, not acted on.
+    eprintln!("{}", crate::output::printable_lines(&message));
     if err.chain().any(|cause| cause.is::<BadInput>()) {
         ExitCode::from(2)
     } else {

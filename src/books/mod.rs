@@ -201,10 +201,7 @@ impl Books {
                 }
                 Err(err) if err.is_not_found() => {}
                 Err(err) if err.is_refusal() => {
-                    eprintln!(
-                        "scopecraft-tmux: warning: ignoring {}, which {err}",
-                        path.display()
-                    );
+                    warn_unreadable(&path, &anyhow::anyhow!("it {err}"));
                     return Ok(None);
                 }
                 Err(err) => {
@@ -475,9 +472,10 @@ pub fn agent_alive(record: &Record) -> bool {
 
 /// "warning: skipping P: not a session record (…)", the path said once.
 fn warn_unreadable(path: &Path, err: &anyhow::Error) {
+    let text = format!("skipping {}: {err:#}", path.display());
     eprintln!(
-        "scopecraft-tmux: warning: skipping {}: {err:#}",
-        path.display()
+        "scopecraft-tmux: warning: {}",
+        crate::output::printable(&text)
     );
 }
 

@@ -48,7 +48,7 @@ pub fn print_table(records: &[Record], with_project: bool) -> Result<()> {
     let mut widths = headers.map(str::len);
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+            *width = (*width).max(output::printable(cell).chars().count());
         }
     }
     let line = |cells: &[&str]| -> String {
@@ -58,7 +58,7 @@ pub fn print_table(records: &[Record], with_project: bool) -> Result<()> {
             .enumerate()
             .map(|(i, (cell, width))| {
                 if i + 1 == cells.len() {
-                    cell.to_string()
+                    output::printable(cell).into_owned()
                 } else {
                     pad(cell, width)
                 }
@@ -71,7 +71,10 @@ pub fn print_table(records: &[Record], with_project: bool) -> Result<()> {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         let mut text = line(&cells);
         if with_project && let Some(root) = &record.project_root {
-            text.push_str(&format!("  [{}]", root.display()));
+            text.push_str(&format!(
+                "  [{}]",
+                output::printable(&root.display().to_string())
+            ));
         }
         writeln!(out, "{text}")?;
     }

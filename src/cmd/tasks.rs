@@ -50,7 +50,7 @@ impl Run for TasksArgs {
                 pad(&truncate(&t.kind, 13), 13),
                 pad(&truncate(&t.area, 10), 10),
                 pad(t.parent.as_deref().unwrap_or("-"), parent_width),
-                t.title
+                output::printable(&t.title)
             )?;
         }
         out.flush()?;
@@ -60,7 +60,7 @@ impl Run for TasksArgs {
 
 fn column_width<'a>(values: impl Iterator<Item = &'a str>, header: &str) -> usize {
     values
-        .map(|v| v.chars().count())
+        .map(|v| output::printable(v).chars().count())
         .chain([header.len()])
         .max()
         .unwrap_or(0)

@@ -185,7 +185,11 @@ fn is_month_folder(name: &str) -> bool {
 }
 
 pub(crate) fn warn(path: &Path, message: &str) {
-    eprintln!("scopecraft-tmux: warning: {} {message}", path.display());
+    let text = format!("{} {message}", path.display());
+    eprintln!(
+        "scopecraft-tmux: warning: {}",
+        crate::output::printable(&text)
+    );
 }
 
 /// Finds the task `id` (checked first). A v2 subtask is also found by its

@@ -306,3 +306,44 @@ fn a_pid_without_a_start_time_is_never_taken_for_ours() {
     stranger.kill().unwrap();
     stranger.wait().unwrap();
 }
+
+#[test]
+fn escape_sequences_from_files_are_shown_not_sent_to_the_terminal() {
+    let bench = Bench::with_tasks(&["plain-11A"]);
+    // A title that would retitle the terminal and clear the screen, and a
+    // file name with an escape in it.
+    bench.write(
+        ".tasks/current/evil-11B.task.md",
+        "# Evil \u{1b}]0;owned\u{7}\u{1b}[2J title\n\n---\ntype: bug\u{1b}[31m\nstatus: todo\narea: \u{9b}31m\n---\n\n## Instruction\nx\n",
+    );
+    bench.write(
+        ".tasks/current/esc\u{1b}[5m-11C.task.md",
+        "# Blink\n\n---\ntype: feature\nstatus: todo\n---\n",
+    );
+    bench.write(
+        ".tasks/current/bad\u{1b}[8m.task.md",
+        "# Bad\n\n---\n: : :\n---\n",
+    );
+    let tasks = bench.run(["tasks"]).ok();
+    for (what, text) in [("stdout", &tasks.stdout), ("stderr", &tasks.stderr)] {
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "{what} holds raw control characters: {text:?}"
+        );
+    }
+    assert!(
+        tasks
+            .stdout
+            .contains("Evil \\u{1b}]0;owned\\u{7}\\u{1b}[2J title"),
+        "{}",
+        tasks.stdout
+    );
+    assert!(
+        tasks.stdout.contains("esc\\u{1b}[5m-11C"),
+        "{}",
+        tasks.stdout
+    );
+    // JSON keeps the text as it is, escaped the JSON way.
+    let json = bench.run(["tasks", "--json"]).ok();
+    assert!(json.stdout.contains("\\u001b]0;owned"), "{}", json.stdout);
+}
