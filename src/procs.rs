@@ -137,6 +137,10 @@ impl Process {
         })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Whether it still runs (a zombie has ended).
     pub fn alive(&self) -> bool {
         #[cfg(target_os = "linux")]
@@ -186,6 +190,151 @@ fn pidfd_signal(fd: &std::os::fd::OwnedFd, signal: i32) -> bool {
             0,
         ) == 0
     }
+}
+
+/// One line of the process table: (pid, parent pid, ended but not reaped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub pid: u32,
+    pub ppid: u32,
+    pub zombie: bool,
+}
+
+/// Every process on the machine (that we may see), from `/proc`, or from
+/// `ps` where there is none.
+pub fn table() -> Vec<Entry> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return ps_table();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
+            let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+            let zombie = fields.next()? == "Z";
+            let ppid = fields.next()?.parse().ok()?;
+            Some(Entry { pid, ppid, zombie })
+        })
+        .collect()
+}
+
+fn ps_table() -> Vec<Entry> {
+    let Ok(text) = crate::process::cmd("ps")
+        .args(["-A", "-o", "pid=,ppid=,stat="])
+        .env("LC_ALL", "C")
+        .timeout(std::time::Duration::from_secs(5))
+        .output()
+    else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            Some(Entry {
+                pid: fields.next()?.parse().ok()?,
+                ppid: fields.next()?.parse().ok()?,
+                zombie: fields.next()?.starts_with('Z'),
+            })
+        })
+        .collect()
+}
+
+/// The processes below `root` (children, their children, …), not ended:
+/// what `root` started, also what left its process group or session.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let table = table();
+    let mut found = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for entry in table.iter().filter(|e| e.ppid == parent && e.pid != root) {
+            if !found.contains(&entry.pid) {
+                found.push(entry.pid);
+                parents.push(entry.pid);
+            }
+        }
+    }
+    let zombies: Vec<u32> = table.iter().filter(|e| e.zombie).map(|e| e.pid).collect();
+    found.retain(|pid| !zombies.contains(pid));
+    found
+}
+
+/// The command name of `pid`, for messages (`sleep`), when it can be read.
+pub fn command_name(pid: u32) -> Option<String> {
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|name| name.trim_end().to_string())
+}
+
+/// Makes this process the one that inherits its descendants' orphans
+/// (Linux `PR_SET_CHILD_SUBREAPER`), so a process that leaves its group or
+/// session is still found below us; false where that is not possible.
+pub fn become_subreaper() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// Reaps our children that have ended, but those in `spare` (whose
+/// statuses others wait for): orphans a subreaper inherited.
+pub fn reap_orphans(spare: &[u32]) {
+    let me = std::process::id();
+    for entry in table() {
+        if entry.ppid == me && entry.zombie && !spare.contains(&entry.pid) {
+            let Ok(pid) = libc::pid_t::try_from(entry.pid) else {
+                continue;
+            };
+            let mut status = 0;
+            // SAFETY: waitpid on a child of ours that has ended.
+            unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        }
+    }
+}
+
+/// Ends the processes `find` lists (each call lists those still there):
+/// SIGTERM, then SIGKILL after `grace`. Returns those that outlived both
+/// (another user's, or stuck in the kernel), for the caller to report.
+pub fn end_all(find: impl Fn() -> Vec<u32>, grace: std::time::Duration) -> Vec<u32> {
+    use std::time::{Duration, Instant};
+    let wait_gone = |limit: Duration| {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = find();
+            if left.is_empty() || Instant::now() >= deadline {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    };
+    let first = find();
+    if first.is_empty() {
+        return first;
+    }
+    for &pid in &first {
+        signal(pid, libc::SIGTERM);
+        signal(pid, libc::SIGCONT);
+    }
+    for pid in wait_gone(grace) {
+        signal(pid, libc::SIGKILL);
+    }
+    wait_gone(Duration::from_secs(1))
+}
+
+/// "pid 123 (sleep), pid 456": for messages.
+pub fn describe(pids: &[u32]) -> String {
+    pids.iter()
+        .map(|&pid| match command_name(pid) {
+            Some(name) => format!("pid {pid} ({name})"),
+            None => format!("pid {pid}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sends `signal` to the process `pid`; false when it does not exist.
@@ -281,6 +430,29 @@ mod tests {
         assert_eq!(ps_start_time(me), Some(first), "the same process");
         assert!(first > 20_200_101_000_000, "{first}");
         assert_eq!(ps_start_time(u32::MAX / 2), None);
+    }
+
+    #[test]
+    fn descendants_are_found_and_ended_whatever_their_group() {
+        // A shell whose child left its process group and session.
+        let mut shell = crate::process::cmd("sh")
+            .args(["-c", "setsid sleep 30 & wait"])
+            .spawn()
+            .unwrap();
+        let root = shell.id();
+        let found = (0..200)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                let below = descendants(root);
+                // Once `setsid` has made its session and become `sleep`.
+                (below.len() == 1 && command_name(below[0]).as_deref() == Some("sleep"))
+                    .then_some(below)
+            })
+            .expect("the sleep below the shell");
+        assert_eq!(found.len(), 1);
+        let left = end_all(|| descendants(root), std::time::Duration::from_secs(2));
+        assert!(left.is_empty(), "{left:?}");
+        shell.wait().unwrap();
     }
 
     #[test]

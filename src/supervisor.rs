@@ -62,6 +62,9 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     // environment tmux gave us.
     books::adopt_home_of(record_path);
 
+    // What the agent starts stays below us, even what leaves its process
+    // group or session: a stop then finds and ends it.
+    procs::become_subreaper();
     // Registered before the agent exists, so no SIGCHLD is missed.
     let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGCHLD])
         .context("installing signal handlers")?;
@@ -104,12 +107,23 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
                 .container
                 .clone()
                 .zip(record.agent_command.first().map(PathBuf::from));
-            let (status, reason) = wait(
+            let (status, reason, spare) = wait(
                 &child,
                 &mut signals,
                 container.as_ref(),
                 exec == ExecType::Tmux,
             )?;
+            // Asked to stop: what the agent left running goes too.
+            if reason.is_some() {
+                let unended = end_leftovers(&spare);
+                if !unended.is_empty() {
+                    say(&format!(
+                        "scopecraft-tmux: could not end what the agent started: {}",
+                        procs::describe(&unended)
+                    ));
+                    let _ = update(&books, &name, |r| r.unended = unended);
+                }
+            }
             // The rest of the stream is still in the pipe: copy it all,
             // unless something the agent left behind holds the pipe open.
             if let Some(reader) = reader
@@ -530,24 +544,45 @@ fn copy_stream(
     }
 }
 
+/// How long what the agent left running gets between SIGTERM and SIGKILL
+/// once a stop has ended the agent.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+
+/// Ends every process still below us (but `spare`, the `docker stop` we
+/// started): what the agent started and left behind, in its group or not.
+/// Returns those that could not be ended.
+fn end_leftovers(spare: &[u32]) -> Vec<u32> {
+    let me = std::process::id();
+    let below = || {
+        procs::reap_orphans(spare);
+        let mut pids = procs::descendants(me);
+        pids.retain(|pid| !spare.contains(pid));
+        pids
+    };
+    procs::end_all(below, LEFTOVER_GRACE)
+}
+
 /// Waits for the agent, passing stop requests on to its process group, or
 /// for a Docker run to the container through `docker stop` (the `docker`
 /// client we started is not the process that must end). The group gets
-/// SIGKILL if it has not ended after the grace period.
+/// SIGKILL if it has not ended after the grace period. Orphans we inherit
+/// meanwhile are reaped. Returns the pids of the `docker stop` started.
 fn wait(
     child: &Child,
     signals: &mut Signals,
     container: Option<&(String, PathBuf)>,
     in_terminal: bool,
-) -> Result<(ExitStatus, Option<StopReason>)> {
+) -> Result<(ExitStatus, Option<StopReason>, Vec<u32>)> {
     let group = child.id();
     let done = Arc::new(AtomicBool::new(false));
     let mut reason = None;
+    let mut spare = vec![group];
     loop {
         match reap(group, in_terminal)? {
             Reaped::Ended(status) => {
                 done.store(true, Ordering::SeqCst);
-                return Ok((status, reason));
+                spare.retain(|&pid| pid != group);
+                return Ok((status, reason, spare));
             }
             // Ctrl-Z in the pane stopped the agent; with no shell to bring
             // it back, the pane would be frozen: resume it at once.
@@ -559,6 +594,10 @@ fn wait(
         }
         for signal in signals.wait() {
             let asked = match signal {
+                SIGCHLD => {
+                    procs::reap_orphans(&spare);
+                    None
+                }
                 SIGHUP => Some(StopReason::Hangup),
                 SIGTERM | SIGINT | SIGQUIT => Some(StopReason::Requested),
                 _ => None,
@@ -576,6 +615,7 @@ fn wait(
                     // the client ends at once and we with it.
                     Some((name, docker)) => match docker::stop(docker, name) {
                         Ok(mut stopping) => {
+                            spare.push(stopping.id());
                             std::thread::spawn(move || stopping.wait());
                         }
                         Err(err) => say(&format!("scopecraft-tmux: {err:#}")),

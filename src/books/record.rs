@@ -288,6 +288,9 @@ pub struct Record {
     /// The last state the user was notified of, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified: Option<Notified>,
+    /// Processes the agent started that a stop could not end (their pids).
+    #[serde(rename = "unendedPids", default, skip_serializing_if = "Vec::is_empty")]
+    pub unended: Vec<u32>,
 
     /// Fields we do not know (written by Scopecraft or a later version),
     /// kept as they are on every rewrite.

@@ -38,6 +38,12 @@ impl Run for SessionArgs {
                         format!(" ({outcome})")
                     }
                 )?;
+                if !ended.unended.is_empty() {
+                    eprintln!(
+                        "scopecraft-tmux: warning: could not end what the agent started: {}",
+                        crate::procs::describe(&ended.unended)
+                    );
+                }
             }
         }
         out.flush()?;

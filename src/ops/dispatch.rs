@@ -529,6 +529,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         agent_state: None,
         stuck_since: None,
         notified: None,
+        unended: Vec::new(),
         extra,
     };
     Ok(Plan {

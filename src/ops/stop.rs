@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::books::{self, Books, Record, Status};
 use crate::error::bail_input;
-use crate::procs::Process;
+use crate::procs::{self, Process};
 
 /// The supervisor's grace period, and a little more.
 const WAIT: Duration = Duration::from_secs(15);
@@ -94,9 +94,18 @@ fn agent_process(record: &Record) -> Option<Process> {
     )
 }
 
-/// Ends an agent that outlived its supervisor (its process group: SIGTERM,
-/// SIGKILL after a grace period) and records the session as stopped.
+/// Ends an agent that outlived its supervisor (its process group and every
+/// process below it, also those that left the group: SIGTERM, SIGKILL after
+/// a grace period) and records the session as stopped, with what could not
+/// be ended.
 fn end_orphan(books: &Books, record: &Record, agent: &Process) -> Result<()> {
+    // Found now: once the agent is gone they belong to init.
+    let boot = procs::boot_id();
+    let below: Vec<Process> = procs::descendants(agent.pid())
+        .into_iter()
+        .filter_map(|pid| Process::find(pid, procs::start_ticks(pid), boot.as_deref()))
+        .collect();
+    let alive = || below.iter().filter(|p| p.alive()).count() + usize::from(agent.alive());
     // A Docker run's agent is the `docker` client: the container is
     // stopped through the engine.
     if let (Some(name), Some(docker)) = (&record.container, record.agent_command.first())
@@ -106,17 +115,34 @@ fn end_orphan(books: &Books, record: &Record, agent: &Process) -> Result<()> {
     }
     agent.signal_group(libc::SIGTERM);
     agent.signal_group(libc::SIGCONT);
+    for process in &below {
+        process.signal(libc::SIGTERM);
+        process.signal(libc::SIGCONT);
+    }
     let deadline = Instant::now() + ORPHAN_GRACE;
-    while agent.alive() && Instant::now() < deadline {
+    while alive() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     agent.signal_group(libc::SIGKILL);
+    for process in &below {
+        process.signal(libc::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while alive() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let unended: Vec<u32> = below
+        .iter()
+        .filter(|p| p.alive())
+        .map(Process::pid)
+        .collect();
     let _lock = books.lock(&record.session_name)?;
     if let Some(mut current) = books.read_raw(&record.session_name)?
         && current.status.is_live()
     {
         current.status = Status::Stopped;
         current.end_time = Some(books::now());
+        current.unended = unended;
         current.close_current_run();
         books.write(&mut current)?;
     }

@@ -347,3 +347,51 @@ fn escape_sequences_from_files_are_shown_not_sent_to_the_terminal() {
     let json = bench.run(["tasks", "--json"]).ok();
     assert!(json.stdout.contains("\\u001b]0;owned"), "{}", json.stdout);
 }
+
+#[test]
+fn stop_ends_what_left_the_process_group_and_does_not_wait_for_it() {
+    let bench = Bench::with_tasks(&["setsid-11A", "job-11B", "orphan-11C"]);
+    bench.agent_behaviour("setsid-11A", "escape=setsid\nsleep=60\n");
+    bench.agent_behaviour("job-11B", "escape=job\nsleep=60\n");
+    bench.agent_behaviour("orphan-11C", "escape=setsid\nsleep=60\n");
+    // The last one's supervisor is killed first: `stop` itself ends it all.
+    for (task, orphaned) in [
+        ("setsid-11A", false),
+        ("job-11B", false),
+        ("orphan-11C", true),
+    ] {
+        bench
+            .run(["dispatch", task, "-e", "detached", "--no-worktree"])
+            .ok();
+        let calls = bench.wait_for_agent(task, 1);
+        let escaped: u64 = wait_for("the escaped process", Duration::from_secs(10), || {
+            fs::read_to_string(calls[0].dir.join("escaped"))
+                .ok()
+                .and_then(|pid| pid.trim().parse().ok())
+        });
+        let running = bench.wait_for_status(task, "implementation", "running");
+        if orphaned {
+            wait_for("the agent's pid", Duration::from_secs(10), || {
+                bench.record(task, "implementation")["pid"].as_u64()
+            });
+            let supervisor = running["supervisorPid"].as_u64().unwrap();
+            kill(supervisor, libc::SIGKILL);
+            wait_for("the supervisor gone", Duration::from_secs(5), || {
+                process_gone(supervisor).then_some(())
+            });
+        }
+        let started = std::time::Instant::now();
+        let stop = bench.run(["stop", task]).ok();
+        assert!(stop.stdout.contains("stopped"), "{}", stop.stdout);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{task}: the stop took {:?}",
+            started.elapsed()
+        );
+        wait_for(
+            &format!("{task}: the escaped process to be ended"),
+            Duration::from_secs(5),
+            || process_gone(escaped).then_some(()),
+        );
+    }
+}
