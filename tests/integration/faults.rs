@@ -257,7 +257,7 @@ fn already_running_names_the_live_process() {
 
 /// Rewrites the record of `session` in the books with `change`.
 fn tamper(bench: &Bench, session: &str, change: impl FnOnce(&mut serde_json::Value)) {
-    let path = bench.sessions_dir().join(format!("{session}.info.json"));
+    let path = bench.sessions_dir().join(format!("{session}.session.json"));
     let mut json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     change(&mut json);
