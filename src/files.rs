@@ -9,7 +9,7 @@
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 /// The most we read of a task, mode, template or configuration file.
@@ -227,6 +227,56 @@ pub fn create_new(path: &Path) -> io::Result<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|err| refused_link(err, path))
+}
+
+/// Whether an error means the disk (or the user's quota) is full.
+pub fn is_disk_full(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error)
+            .is_some_and(|code| code == libc::ENOSPC || code == libc::EDQUOT)
+    })
+}
+
+/// The bytes free for us on the file system holding `path`.
+pub fn free_space(path: &Path) -> Option<u64> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs into a zeroed struct, with a valid C string.
+    unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut stat) != 0 {
+            return None;
+        }
+        #[allow(clippy::unnecessary_cast)] // u32 on some systems, u64 on others
+        Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+    }
+}
+
+/// A folder of ours outside the books for what must survive a full disk
+/// (a run's outcome): the user's runtime folder (in memory), else
+/// `/dev/shm`, else the temporary folder; private to us, made when `make`.
+pub fn refuge(make: bool) -> io::Result<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|dir| dir.is_dir())
+        .or_else(|| Some(std::path::PathBuf::from("/dev/shm")).filter(|dir| dir.is_dir()))
+        .unwrap_or_else(std::env::temp_dir);
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let dir = base.join(format!("scopecraft-tmux-{uid}"));
+    if make {
+        match fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let meta = fs::symlink_metadata(&dir)?;
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(not_ours(&dir, "is not a private folder of ours"));
+    }
+    Ok(dir)
 }
 
 /// Appends go to a regular file: blocking or not makes no difference, but

@@ -97,10 +97,16 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
                 watch_end,
             );
             let pid = child.id();
-            update(&books, &name, |r| {
+            // The agent runs: a record that cannot say so (a full disk)
+            // must not end its supervision.
+            if let Err(err) = update(&books, &name, |r| {
                 r.pid = Some(pid);
                 r.agent_start_ticks = procs::start_ticks(pid);
-            })?;
+            }) {
+                say(&format!(
+                    "scopecraft-tmux: could not record the agent's pid {pid}: {err:#}"
+                ));
+            }
             // A Docker run's agent is the `docker` client; the container
             // is stopped through the engine.
             let container = record
@@ -259,7 +265,7 @@ fn exec_tmux(record: &Record) -> Option<Tmux> {
 /// Marks the record as supervised by this process.
 fn begin(books: &Books, name: &str) -> Result<Record> {
     let pane = std::env::var("TMUX_PANE").ok();
-    update(books, name, |record| {
+    let begun = update(books, name, |record| {
         let me = std::process::id();
         record.status = Status::Running;
         record.supervisor_pid = Some(me);
@@ -268,7 +274,10 @@ fn begin(books: &Books, name: &str) -> Result<Record> {
         if let (Some(place), Some(pane)) = (record.tmux.as_mut(), pane.clone()) {
             place.pane_id = Some(pane);
         }
-    })
+    })?;
+    // Room for the end of the run, should the disk fill up meanwhile.
+    books.reserve(name);
+    Ok(begun)
 }
 
 /// Reads, changes and writes the record under its lock.
@@ -698,7 +707,7 @@ fn finish(
     server_gone: bool,
     facts: &StreamFacts,
 ) -> Result<Record> {
-    update(books, name, |record| {
+    let end = |record: &mut Record| {
         record.exit_code = status.and_then(|s| s.code());
         record.exit_signal = status.and_then(|s| s.signal()).map(procs::signal_name);
         if status.is_none() {
@@ -716,7 +725,58 @@ fn finish(
             set_conversation(record, id);
         }
         record.close_current_run();
-    })
+    };
+    let written = write_end(books, name, &end);
+    books.release_reserve(name);
+    written
+}
+
+/// How often the end of a run is tried on a full disk, half a second apart.
+const END_ATTEMPTS: u32 = 5;
+
+/// Writes the end of a run so that it survives a full disk: the room set
+/// aside when the run began is given back and the write tried again (a few
+/// times: space may come back); failing that, the outcome is kept outside
+/// the books, where their readers find it, and the log and tmux say so.
+fn write_end(books: &Books, name: &str, end: &dyn Fn(&mut Record)) -> Result<Record> {
+    let mut released = false;
+    for attempt in 1..=END_ATTEMPTS {
+        match update(books, name, |record| end(record)) {
+            Ok(record) => return Ok(record),
+            Err(err) if files::is_disk_full(&err) => {
+                if !released {
+                    released = books.release_reserve(name);
+                    if released {
+                        continue;
+                    }
+                }
+                say(&format!(
+                    "scopecraft-tmux: recording the end of the run failed ({err:#}); attempt {attempt} of {END_ATTEMPTS}"
+                ));
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    let mut record = books
+        .read_raw(name)?
+        .with_context(|| format!("the session record {name} vanished"))?;
+    end(&mut record);
+    record.last_updated = books::now();
+    let kept = books.strand(&record)?;
+    let message = format!(
+        "scopecraft-tmux: the disk holding {} is full: {} {} ({}) is kept in {} until the books can take it",
+        books.dir().display(),
+        record.session_name,
+        record.status,
+        record.outcome(),
+        kept.display()
+    );
+    say(&message);
+    if let Some(tmux) = exec_tmux(&record) {
+        let _ = tmux.run_one(["display-message", &tmux::escape_format(&message)]);
+    }
+    Ok(record)
 }
 
 /// The conversation the agent reported (Claude Code may start a new one

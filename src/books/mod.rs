@@ -410,19 +410,47 @@ impl Books {
         if !needs_interrupting(&record) {
             return Ok(record);
         }
-        let _lock = self.lock(&record.session_name)?;
+        // Reading never fails for want of a lock it would only write under.
+        let _lock = match self.lock(&record.session_name) {
+            Ok(lock) => lock,
+            Err(err) => {
+                let corrected = self.corrected(record);
+                warn_unwritten(&corrected, &err);
+                return Ok(corrected);
+            }
+        };
         match self.read_raw(&record.session_name)? {
             Some(current) => self.reconcile_locked(current),
             None => Ok(record),
         }
     }
 
-    /// [`Books::reconcile`] for a caller that holds the session's lock.
-    pub fn reconcile_locked(&self, mut record: Record) -> Result<Record> {
+    /// [`Books::reconcile`] for a caller that holds the session's lock. A
+    /// correction that cannot be written (a full disk) is still returned:
+    /// reading goes on, and the next reader tries again.
+    pub fn reconcile_locked(&self, record: Record) -> Result<Record> {
         if !needs_interrupting(&record) {
             return Ok(record);
         }
-        // Asked to stop, it did (whatever ended it before it could say so).
+        let mut corrected = self.corrected(record);
+        match self.write(&mut corrected) {
+            Ok(()) => {
+                if let Some(path) = self.refuge_path(&corrected.session_name, false) {
+                    let _ = fs::remove_file(path);
+                }
+            }
+            Err(err) => warn_unwritten(&corrected, &err),
+        }
+        Ok(corrected)
+    }
+
+    /// How a run whose supervisor is gone ended: as its supervisor left it
+    /// in the refuge when the books could not take it, else stopped (it was
+    /// asked to) or interrupted.
+    fn corrected(&self, mut record: Record) -> Record {
+        if let Some(outcome) = self.stranded(&record) {
+            return outcome;
+        }
         record.status = if record.stop_requested == Some(true) {
             Status::Stopped
         } else {
@@ -430,9 +458,114 @@ impl Books {
         };
         record.end_time = Some(now());
         record.close_current_run();
-        self.write(&mut record)?;
-        Ok(record)
+        record
     }
+
+    /// Where a supervisor keeps a run's outcome that the books could not
+    /// take (a full disk): a private folder elsewhere, one file per session
+    /// of these books.
+    fn refuge_path(&self, session_name: &str, make: bool) -> Option<PathBuf> {
+        let dir = files::refuge(make).ok()?.join("outcomes");
+        if make {
+            fs::create_dir_all(&dir).ok()?;
+        }
+        // FNV-1a of the books folder: stable across versions and machines.
+        let key = self
+            .dir
+            .as_os_str()
+            .as_encoded_bytes()
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        Some(dir.join(format!("{key:016x}-{session_name}{RECORD_SUFFIX}")))
+    }
+
+    /// Keeps `record` in the refuge; returns where.
+    pub fn strand(&self, record: &Record) -> Result<PathBuf> {
+        let path = self
+            .refuge_path(&record.session_name, true)
+            .context("no folder outside the books can be written")?;
+        let mut text = serde_json::to_vec_pretty(record)?;
+        text.push(b'\n');
+        write_atomic(&path, &text)?;
+        Ok(path)
+    }
+
+    /// The outcome the refuge holds for the current run of `record`.
+    fn stranded(&self, record: &Record) -> Option<Record> {
+        let path = self.refuge_path(&record.session_name, false)?;
+        let bytes = files::read_capped(&path, files::MAX_RECORD).ok()?;
+        let outcome: Record = serde_json::from_slice(&bytes).ok()?;
+        let run = |r: &Record| r.session_history.last().map(|run| run.start_time.clone());
+        (outcome.session_name == record.session_name
+            && outcome.start_time == record.start_time
+            && run(&outcome) == run(record)
+            && !outcome.status.is_live())
+        .then_some(outcome)
+    }
+
+    fn reserve_path(&self, session_name: &str) -> PathBuf {
+        self.dir.join(format!(".{session_name}@reserve"))
+    }
+
+    /// Sets aside room for the end of a run (a file of zeros, given back
+    /// when the record cannot be written for want of space).
+    pub fn reserve(&self, session_name: &str) {
+        let path = self.reserve_path(session_name);
+        let _ = fs::remove_file(&path);
+        if let Ok(mut file) = files::create_new(&path)
+            && file.write_all(&[0; RESERVE]).is_err()
+        {
+            let _ = fs::remove_file(&path);
+        }
+    }
+
+    /// Gives back the room [`Books::reserve`] set aside; false when there
+    /// was none.
+    pub fn release_reserve(&self, session_name: &str) -> bool {
+        fs::remove_file(self.reserve_path(session_name)).is_ok()
+    }
+
+    fn previous_path(&self, session_name: &str) -> PathBuf {
+        self.dir.join(format!(".{session_name}@previous"))
+    }
+
+    /// Keeps the record as it is now under a second name (a hard link: no
+    /// room needed), for [`Books::restore_previous`] to put back.
+    pub fn keep_previous(&self, session_name: &str) -> bool {
+        let kept = self.previous_path(session_name);
+        let _ = fs::remove_file(&kept);
+        fs::hard_link(self.record_path(session_name), kept).is_ok()
+    }
+
+    /// Puts back the record [`Books::keep_previous`] kept (a rename: no room
+    /// needed, so it works on a full disk).
+    pub fn restore_previous(&self, session_name: &str) -> Result<()> {
+        let kept = self.previous_path(session_name);
+        fs::rename(&kept, self.record_path(session_name))
+            .with_context(|| format!("putting back {}", kept.display()))
+    }
+
+    /// Drops what [`Books::keep_previous`] kept.
+    pub fn forget_previous(&self, session_name: &str) {
+        let _ = fs::remove_file(self.previous_path(session_name));
+    }
+}
+
+/// How much room a run's end gets set aside: its record many times over.
+const RESERVE: usize = 256 * 1024;
+
+/// Says that a correction read from the books could not be written back.
+fn warn_unwritten(record: &Record, err: &anyhow::Error) {
+    let text = format!(
+        "{} is {} but that could not be recorded ({err:#}); it is corrected again next time",
+        record.session_name, record.status
+    );
+    eprintln!(
+        "scopecraft-tmux: warning: {}",
+        crate::output::printable(&text)
+    );
 }
 
 /// Whether the session runs now: its record says so and, for ours, its

@@ -716,6 +716,7 @@ fn execute(
 ) -> Result<Outcome> {
     let name = plan.record.session_name.clone();
     let _lock = plan.books.lock(&name)?;
+    check_room(plan.books.dir())?;
     // Read again under the lock: another dispatch may have won the race.
     let existing = match plan.books.read_raw(&name)? {
         Some(record) => {
@@ -781,29 +782,83 @@ fn execute(
     }
     let plan = &plan;
     let mut record = plan.record.clone();
+    // The record as it was, kept without needing room, so that a failed
+    // start can put it back on a full disk too.
+    let kept = plan.previous.is_some() && plan.books.keep_previous(&name);
+    let mut started_anything = false;
     let started = (|| {
         if let (Some(path), Some(prompt)) = (&record.prompt_file, &plan.prompt) {
             books::write_atomic(path, prompt.as_bytes())?;
         }
         plan.books.write(&mut record)?;
+        started_anything = true;
         match plan.exec {
-            ExecType::Tmux => start_in_tmux(plan, &mut record),
-            ExecType::Detached | ExecType::Docker => start_detached(plan, &mut record),
+            ExecType::Tmux => start_in_tmux(plan, &mut record)?,
+            ExecType::Detached | ExecType::Docker => start_detached(plan, &mut record)?,
         }
+        plan.books.write(&mut record)
     })();
     if let Err(err) = started {
-        undo(plan, &record);
+        if started_anything {
+            end_started(&record);
+        }
+        undo(plan, &record, kept);
         if let Some((target, what)) = &made {
             worktree::unmake(target, what);
         }
         return Err(err);
     }
-    plan.books.write(&mut record)?;
+    plan.books.forget_previous(&name);
     Ok(Outcome::Started(record))
 }
 
+/// The least free space a dispatch starts with: a record, a prompt and the
+/// start of a log, many times over.
+const MIN_FREE: u64 = 1024 * 1024;
+
+/// Refuses to start on a full disk, before anything is written, rather than
+/// leave half a session behind.
+fn check_room(dir: &Path) -> Result<()> {
+    let mut probe = Some(dir);
+    while let Some(path) = probe {
+        if path.exists() {
+            if let Some(free) = crate::files::free_space(path)
+                && free < MIN_FREE
+            {
+                anyhow::bail!(
+                    "the disk holding {} is full ({} KiB free); free some space and dispatch again",
+                    dir.display(),
+                    free / 1024
+                );
+            }
+            return Ok(());
+        }
+        probe = path.parent();
+    }
+    Ok(())
+}
+
+/// Ends what a dispatch started before it failed: the supervisor (whose
+/// record could not be completed) or the window.
+fn end_started(record: &Record) {
+    if let Some(supervisor) = record.supervisor_pid.and_then(|pid| {
+        procs::Process::find(
+            pid,
+            record.supervisor_start_ticks,
+            record.boot_id.as_deref(),
+        )
+    }) {
+        supervisor.signal(libc::SIGKILL);
+    }
+    if let Some(place) = &record.tmux
+        && let Some(pane) = &place.pane_id
+    {
+        let _ = Tmux::at(place.socket.as_deref()).run_one(["kill-pane", "-t", pane]);
+    }
+}
+
 /// Puts back the books as they were before this dispatch.
-fn undo(plan: &Plan, record: &Record) {
+fn undo(plan: &Plan, record: &Record, kept: bool) {
     if let Some(path) = &record.prompt_file {
         let _ = fs::remove_file(path);
     }
@@ -811,6 +866,7 @@ fn undo(plan: &Plan, record: &Record) {
         plan.books.discard_run(run);
     }
     match &plan.previous {
+        Some(_) if kept && plan.books.restore_previous(&record.session_name).is_ok() => {}
         Some(previous) => {
             let _ = plan.books.write(&mut previous.clone());
         }

@@ -395,3 +395,157 @@ fn stop_ends_what_left_the_process_group_and_does_not_wait_for_it() {
         );
     }
 }
+
+/// A small file system mounted over a folder (root only: tmpfs), to fill.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    /// `None` (and a note on stderr) where mounting needs a root we are not.
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: mounting a small tmpfs to fill needs root (CI runs as root)");
+            return None;
+        }
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount -t tmpfs failed, as root");
+        Some(SmallDisk {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Writes a ballast file until the disk is full.
+    fn fill(&self, name: &str) {
+        use std::io::Write;
+        let mut file = fs::File::create(self.dir.join(name)).unwrap();
+        for chunk in [64 * 1024, 4096, 1] {
+            while file.write_all(&vec![0u8; chunk]).is_ok() && file.flush().is_ok() {}
+        }
+        assert!(fs::write(self.dir.join("probe"), "x").is_err(), "full");
+    }
+
+    fn empty(&self) {
+        for entry in fs::read_dir(&self.dir).unwrap() {
+            let name = entry.unwrap().file_name();
+            if name.to_string_lossy().starts_with("ballast") {
+                fs::remove_file(self.dir.join(name)).unwrap();
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+#[test]
+fn a_full_disk_loses_no_outcome_breaks_no_reading_and_leaves_no_half_dispatch() {
+    let runtime = tempfile::tempdir().unwrap();
+    let bench = Bench::with_tasks(&["kept-11A", "stranded-11B", "stale-11C", "new-11D"])
+        .with_git()
+        .env("XDG_RUNTIME_DIR", runtime.path());
+    let Some(disk) = SmallDisk::mount(&bench.scopecraft_home, "4m") else {
+        return;
+    };
+    let gates = bench.dir.path().join("gates");
+    fs::create_dir_all(&gates).unwrap();
+    for task in ["kept-11A", "stranded-11B"] {
+        bench.agent_behaviour(
+            task,
+            &format!("wait_for='{}'\n", gates.join(task).display()),
+        );
+    }
+    // A record that says running with its supervisor long gone.
+    bench
+        .run(["dispatch", "stale-11C", "-e", "detached", "--no-worktree"])
+        .ok();
+    bench.wait_for_status("stale-11C", "implementation", "completed");
+    tamper(&bench, "stale-11C.implementation", |json| {
+        json["status"] = "running".into();
+        json["supervisorPid"] = (u32::MAX / 2).into();
+        json["supervisorStartTicks"] = 1.into();
+        json.as_object_mut().unwrap().remove("endTime");
+    });
+    for task in ["kept-11A", "stranded-11B"] {
+        bench
+            .run(["dispatch", task, "-e", "detached", "--no-worktree"])
+            .ok();
+        wait_for("the agent's pid", Duration::from_secs(10), || {
+            bench.record(task, "implementation")["pid"].as_u64()
+        });
+    }
+    let sessions = bench.sessions_dir();
+    // The second run has no room set aside (as if the disk was full when
+    // it began): its end can only go to the refuge.
+    fs::remove_file(sessions.join(".stranded-11B.implementation@reserve")).unwrap();
+    disk.fill("ballast-1");
+
+    // Reading goes on; the correction is shown though it cannot be written.
+    let list = bench.run(["list", "--json"]).ok();
+    let listed = list.json();
+    let stale = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["taskId"] == "stale-11C")
+        .unwrap();
+    assert_eq!(stale["status"], "interrupted", "{}", list.stderr);
+    assert!(
+        list.stderr.contains("could not be recorded"),
+        "{}",
+        list.stderr
+    );
+    bench.run(["status-line"]).ok();
+    bench.run(["worktree", "list"]).ok();
+
+    // A dispatch refuses before writing anything.
+    let failed = bench.run(["dispatch", "new-11D", "-e", "detached", "--no-worktree"]);
+    assert_eq!(failed.code, Some(1), "{failed:?}");
+    assert!(failed.stderr.contains("is full"), "{}", failed.stderr);
+    let debris: Vec<String> = fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("new-11D"))
+        .collect();
+    assert!(debris.is_empty(), "{debris:?}");
+
+    // A run ends on the full disk: its outcome is written in the room set
+    // aside for it.
+    fs::write(gates.join("kept-11A"), "").unwrap();
+    let kept = bench.wait_for_status("kept-11A", "implementation", "completed");
+    assert_eq!(kept["exitCode"], 0);
+    // Full again, and no room set aside: the outcome goes to the refuge,
+    // where readers find it.
+    disk.fill("ballast-2");
+    fs::write(gates.join("stranded-11B"), "").unwrap();
+    let stranded = wait_for("the stranded outcome", Duration::from_secs(20), || {
+        let record = bench.record("stranded-11B", "implementation");
+        (record["status"] == "completed").then_some(record)
+    });
+    assert_eq!(stranded["exitCode"], 0);
+
+    // Room again: the books take the outcome, and the refuge lets it go.
+    disk.empty();
+    bench.run(["list"]).ok();
+    let on_disk: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(sessions.join("stranded-11B.implementation.session.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(on_disk["status"], "completed");
+    let refuge = runtime.path().join("scopecraft-tmux-0/outcomes");
+    let left: Vec<_> = fs::read_dir(&refuge)
+        .map(|entries| entries.collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
