@@ -68,6 +68,9 @@ pub enum Command {
     /// The tmux plugin's menu: dispatch, attach, stop, logs, resume (the plugin's key runs this)
     #[command(after_help = MENU_HELP)]
     Menu(MenuArgs),
+    /// Serve the HTTP API and the web page on 127.0.0.1 (every request needs the printed token)
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
     /// Print the sessions by state (`● 2 ✗ 1`) from the books, for `#(…)` in a tmux status line
     #[command(name = "status-line", after_help = STATUS_LINE_HELP)]
     StatusLine(StatusLineArgs),
@@ -75,6 +78,22 @@ pub enum Command {
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
 }
+
+const SERVE_HELP: &str = "\
+Listens on 127.0.0.1 only and prints the page's address with its token as the
+first line (http://127.0.0.1:PORT/?token=…). The token is kept in
+$SCOPECRAFT_HOME/serve.token (mode 0600); API clients send it as
+`Authorization: Bearer TOKEN`, the page gets it as an HttpOnly cookie.
+Requests naming another Host, and state-changing or WebSocket requests from
+another Origin, are refused. One server serves every project under
+$SCOPECRAFT_HOME: the current one by default, another with ?project=ID
+(GET /projects lists them). The API is described at /openapi.json.
+Ends on Ctrl-C or SIGTERM; runs it started keep running.
+
+Examples:
+  scopecraft-tmux serve --open           # the page in the browser
+  scopecraft-tmux serve --port 0         # any free port
+  curl -H \"Authorization: Bearer $(cat ~/.scopecraft/serve.token)\" http://127.0.0.1:7317/sessions";
 
 const DISPATCH_HELP: &str = "\
 Examples:
@@ -469,6 +488,16 @@ The tmux plugin does not need this command on every refresh: the binary
 pushes the counts into tmux options when a state changes, and
 #{scopecraft_status} in status-right reads them. Use it for `#()`:
   set -g status-right '#(scopecraft-tmux status-line) %H:%M'";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 (0: any free port)
+    #[arg(long, default_value_t = 7317)]
+    pub port: u16,
+    /// Open the page in the browser once listening
+    #[arg(long)]
+    pub open: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct StatusLineArgs {

@@ -27,6 +27,7 @@ mod picker;
 mod process;
 mod procs;
 mod project;
+mod serve;
 mod status;
 mod stream;
 mod supervisor;

@@ -38,7 +38,7 @@ const AUTO_ORDER: [Gui; 7] = [
 ];
 
 impl Gui {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Gui::Auto => "auto",
             Gui::Wezterm => "wezterm",
@@ -134,8 +134,9 @@ pub fn pick(requested: Gui) -> Result<Gui> {
     }
 }
 
-/// Starts `terminal` running `attach`, without waiting for it to close.
-pub fn open(terminal: Gui, attach: &[String]) -> Result<()> {
+/// Starts `terminal` running `attach`, without waiting for it to close;
+/// the child is returned for a caller that lives on to wait for.
+pub fn open(terminal: Gui, attach: &[String]) -> Result<std::process::Child> {
     let argv = terminal.argv(attach);
     let (program, args) = argv.split_first().context("a terminal command")?;
     let mut cmd = process::cmd(program).args(args);
@@ -148,8 +149,7 @@ pub fn open(terminal: Gui, attach: &[String]) -> Result<()> {
         cmd.command_mut().process_group(0);
     }
     cmd.spawn()
-        .with_context(|| format!("opening {}", terminal.name()))?;
-    Ok(())
+        .with_context(|| format!("opening {}", terminal.name()))
 }
 
 #[cfg(test)]

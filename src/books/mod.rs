@@ -748,6 +748,14 @@ pub fn adopt_home_of(path: &Path) {
     }
 }
 
+/// Whether `path` names a record file (not a lock, a log or a temporary
+/// file of an atomic write).
+pub fn is_record_path(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(RECORD_SUFFIX) && !n.starts_with('.'))
+}
+
 /// The session folders of every project under `SCOPECRAFT_HOME`.
 pub fn all_projects() -> Result<Vec<Books>> {
     let projects = project::scopecraft_home()?.join("projects");

@@ -10,6 +10,7 @@ mod menu;
 mod merge;
 mod modes;
 mod prompt;
+mod serve;
 mod status;
 mod status_line;
 mod stop;
@@ -89,6 +90,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Worktree(command) => command.run(&ctx),
         Command::Hook(args) => args.run(&ctx),
         Command::Menu(args) => args.run(&ctx),
+        Command::Serve(args) => args.run(&ctx),
         Command::StatusLine(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),
     }

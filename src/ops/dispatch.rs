@@ -62,6 +62,10 @@ pub struct Dispatched {
     pub outcome: Outcome,
     /// Warnings and notes (why the agent runs in place, …).
     pub notes: Vec<String>,
+    /// A headless run's supervisor, our child until it ends: a process
+    /// that lives on (the server) waits for it; a command exits and
+    /// leaves it to init.
+    pub supervisor: Option<std::process::Child>,
 }
 
 #[derive(Debug)]
@@ -104,12 +108,19 @@ pub struct Preview {
 pub fn dispatch(project: &Project, config: &Config, request: &Request) -> Result<Dispatched> {
     let mut plan = plan(request, project, config)?;
     let notes = std::mem::take(&mut plan.notes);
-    let outcome = if request.dry_run {
-        Outcome::Preview(Box::new(preview(plan, project, config)?))
+    let (outcome, supervisor) = if request.dry_run {
+        (
+            Outcome::Preview(Box::new(preview(plan, project, config)?)),
+            None,
+        )
     } else {
         execute(plan, project, config, request.focus_existing)?
     };
-    Ok(Dispatched { outcome, notes })
+    Ok(Dispatched {
+        outcome,
+        notes,
+        supervisor,
+    })
 }
 
 /// Everything a dispatch decided before touching anything.
@@ -713,7 +724,7 @@ fn execute(
     project: &Project,
     config: &Config,
     focus_existing: bool,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Option<std::process::Child>)> {
     let name = plan.record.session_name.clone();
     let _lock = plan.books.lock(&name)?;
     check_room(plan.books.dir())?;
@@ -731,7 +742,7 @@ fn execute(
         if focus_existing {
             focus(existing);
         }
-        return Ok(Outcome::AlreadyRunning(existing.clone()));
+        return Ok((Outcome::AlreadyRunning(existing.clone()), None));
     }
     // A run that ended since the plan read the books stays in the history,
     // and is what a failed start puts back.
@@ -792,24 +803,31 @@ fn execute(
         }
         plan.books.write(&mut record)?;
         started_anything = true;
-        match plan.exec {
-            ExecType::Tmux => start_in_tmux(plan, &mut record)?,
-            ExecType::Detached | ExecType::Docker => start_detached(plan, &mut record)?,
-        }
-        plan.books.write(&mut record)
+        let supervisor = match plan.exec {
+            ExecType::Tmux => {
+                start_in_tmux(plan, &mut record)?;
+                None
+            }
+            ExecType::Detached | ExecType::Docker => Some(start_detached(plan, &mut record)?),
+        };
+        plan.books.write(&mut record)?;
+        Ok(supervisor)
     })();
-    if let Err(err) = started {
-        if started_anything {
-            end_started(&record);
+    let supervisor = match started {
+        Ok(supervisor) => supervisor,
+        Err(err) => {
+            if started_anything {
+                end_started(&record);
+            }
+            undo(plan, &record, kept);
+            if let Some((target, what)) = &made {
+                worktree::unmake(target, what);
+            }
+            return Err(err);
         }
-        undo(plan, &record, kept);
-        if let Some((target, what)) = &made {
-            worktree::unmake(target, what);
-        }
-        return Err(err);
-    }
+    };
     plan.books.forget_previous(&name);
-    Ok(Outcome::Started(record))
+    Ok((Outcome::Started(record), supervisor))
 }
 
 /// The least free space a dispatch starts with: a record, a prompt and the
@@ -1099,7 +1117,7 @@ fn respawn_finished_window(
 
 /// Starts the supervisor in the background, in a session of its own so it
 /// outlives this command and the terminal.
-fn start_detached(plan: &Plan, record: &mut Record) -> Result<()> {
+fn start_detached(plan: &Plan, record: &mut Record) -> Result<std::process::Child> {
     let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
     let log = supervisor::open_log(&record.log_file)?;
     let (program, args) = supervise.split_first().context("a supervisor command")?;
@@ -1124,7 +1142,7 @@ fn start_detached(plan: &Plan, record: &mut Record) -> Result<()> {
     record.supervisor_pid = Some(pid);
     record.supervisor_start_ticks = procs::start_ticks(pid);
     record.boot_id = procs::boot_id();
-    Ok(())
+    Ok(child)
 }
 
 /// Selects the window of a live tmux run (and, inside tmux, switches to

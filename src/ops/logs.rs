@@ -175,6 +175,17 @@ pub fn is_live(record: &Record) -> bool {
 /// call that also checks the pane is still ours (a restarted server
 /// reuses pane ids).
 fn capture_pane(record: &Record) -> Option<String> {
+    capture(record, &["-J", "-S", "-"])
+}
+
+/// The run's pane as tmux shows it, colours included (SGR escapes): its
+/// last `history` lines of scrollback and the screen. `None` when the
+/// window is closed or the pane no longer ours.
+pub fn pane_screen(record: &Record, history: usize) -> Option<String> {
+    capture(record, &["-e", "-J", "-S", &format!("-{history}")])
+}
+
+fn capture(record: &Record, flags: &[&str]) -> Option<String> {
     let place = record.tmux.as_ref()?;
     let pane = place.pane_id.as_deref()?;
     let mut commands = Commands::new();
@@ -185,7 +196,10 @@ fn capture_pane(record: &Record) -> Option<String> {
         pane,
         "#{@scopecraft-session}",
     ]);
-    commands.add(["capture-pane", "-p", "-J", "-S", "-", "-t", pane]);
+    let mut capture = vec!["capture-pane", "-p"];
+    capture.extend(flags);
+    capture.extend(["-t", pane]);
+    commands.add(capture);
     let printed = Tmux::at(place.socket.as_deref()).run(&commands).ok()?;
     let (owner, text) = printed.split_once('\n')?;
     if owner != record.session_name {

@@ -3,6 +3,7 @@
 //! and returns what happened; nothing here prints, so the command line, the
 //! tmux menu and the HTTP server call the same code.
 
+pub mod attach;
 pub mod choices;
 pub mod clean;
 pub mod diff;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::support::{Bench, fixtures, kill, process_gone, wait_for};
 
 /// 111 lines, 86 turns, $6.31, two tool errors.
-const LOG_A: &str = "task-test-feedback-flow-05B-1748658020078";
+pub const LOG_A: &str = "task-test-feedback-flow-05B-1748658020078";
 /// 84 lines, 76 turns, $5.34, one tool error.
 const LOG_B: &str = "task-test-feedback-flow-05B-1748658194681";
 
@@ -43,7 +43,7 @@ fn result_text(name: &str) -> String {
     last["result"].as_str().unwrap().to_string()
 }
 
-fn replay(name: &str) -> String {
+pub fn replay(name: &str) -> String {
     format!("replay='{}'\n", fixture_log(name).display())
 }
 

@@ -15,4 +15,5 @@ mod hooks;
 mod land;
 mod plugin;
 mod scopecraft;
+mod serve;
 mod worktree;

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod served;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_scopecraft-tmux");
 
 pub fn fixtures() -> PathBuf {

@@ -1,0 +1,401 @@
+//! `serve`: the HTTP API against a real server on a free loopback port, a
+//! private tmux server and the fake agent; the WebSocket log and the live
+//! events; what the server refuses.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::headless::{LOG_A, replay};
+use crate::support::served::{Served, wait_for_json};
+use crate::support::{Bench, wait_for};
+
+#[test]
+fn dispatch_status_and_stop_over_http_do_what_the_command_line_does() {
+    let bench = Bench::with_tasks(&["web-11A", "head-11B"]);
+    let gate = bench.dir.path().join("gate");
+    bench.agent_behaviour("web-11A", "sleep=60\n");
+    bench.agent_behaviour(
+        "head-11B",
+        &format!("wait_for='{}'\nexit_code=3\n", gate.display()),
+    );
+    let served = Served::start(&bench);
+    assert_eq!(
+        served.url,
+        format!("http://127.0.0.1:{}/?token={}", served.port, served.token)
+    );
+    served.get("/healthz").expect(200);
+
+    // A tmux run: its window is made, as `dispatch` makes it.
+    let answer = served
+        .call("POST", "/dispatch/implementation/web-11A", "")
+        .expect(201)
+        .json();
+    assert_eq!(answer["session"], "web-11A.implementation");
+    assert_eq!(answer["started"], true);
+    assert_eq!(answer["status"]["state"], "running");
+    assert_eq!(answer["status"]["headless"], false);
+    assert_eq!(bench.windows(), ["scopecraft:web-11A-implementation"]);
+    bench.wait_for_agent("web-11A", 1);
+
+    // A second POST for the same key starts nothing.
+    let again = served
+        .call("POST", "/dispatch/implementation/web-11A", "{}")
+        .expect(200)
+        .json();
+    assert_eq!(again["started"], false);
+    assert_eq!(bench.windows().len(), 1);
+    assert_eq!(bench.agent_calls("web-11A").len(), 1);
+
+    let status = served
+        .get("/status/implementation/web-11A")
+        .expect(200)
+        .json();
+    assert_eq!(status["running"], true);
+    assert_eq!(status["state"], "running");
+    assert!(status["startedAt"].is_string());
+    assert!(status.get("exitCode").is_none());
+
+    // Stop (the seed's GET form) ends it, and the books say so.
+    let stopped = served
+        .get("/stop/implementation/web-11A")
+        .expect(200)
+        .json();
+    assert_eq!(stopped["stopped"], true);
+    assert_eq!(stopped["status"]["state"], "stopped");
+    assert_eq!(
+        bench.record("web-11A", "implementation")["status"],
+        "stopped"
+    );
+    let again = served
+        .call("POST", "/stop/implementation/web-11A", "")
+        .expect(200)
+        .json();
+    assert_eq!(again["stopped"], false);
+
+    // A headless run from the body: running, then finished with its code.
+    let answer = served
+        .call(
+            "POST",
+            "/dispatch/implementation/head-11B",
+            r#"{"exec": "detached", "instructions": "Keep it short", "data": {"extra": "x"}}"#,
+        )
+        .expect(201)
+        .json();
+    assert_eq!(answer["status"]["headless"], true);
+    let call = &bench.wait_for_agent("head-11B", 1)[0];
+    assert!(call.prompt.contains("Keep it short"), "{}", call.prompt);
+    let status = served
+        .get("/status/implementation/head-11B")
+        .expect(200)
+        .json();
+    assert_eq!(status["running"], true);
+    assert_eq!(status["execType"], "detached");
+    fs::write(&gate, "").unwrap();
+    let status = wait_for_json(
+        &served,
+        "/status/implementation/head-11B",
+        "the headless run to end",
+        |s| s["running"] == false,
+    );
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["exitCode"], 3);
+    assert!(status["endedAt"].is_string());
+
+    // The lists are what the command line gives.
+    let sessions = served.get("/sessions").expect(200).json();
+    let listed = bench.run(["list", "--json"]).ok().json();
+    assert_eq!(sessions, listed);
+    let tasks = served.get("/tasks").expect(200).json();
+    assert_eq!(tasks, bench.run(["tasks", "--json"]).ok().json());
+    let detail = served.get("/tasks/head-11B").expect(200).json();
+    assert_eq!(
+        detail["sessions"][0]["sessionName"],
+        "head-11B.implementation"
+    );
+    assert_eq!(detail["modes"][0]["name"], "implementation");
+    let prompt = served
+        .get("/prompt/implementation/head-11B")
+        .expect(200)
+        .json();
+    assert_eq!(prompt["source"], "recorded");
+    assert_eq!(
+        prompt["prompt"],
+        call.prompt.trim_end_matches('\n').to_string() + "\n"
+    );
+}
+
+#[test]
+fn the_log_websocket_carries_the_run_and_closes_when_it_ends() {
+    let bench = Bench::with_tasks(&["log-11A"]);
+    let gate = bench.dir.path().join("gate");
+    bench.agent_behaviour(
+        "log-11A",
+        &format!("{}wait_for='{}'\n", replay(LOG_A), gate.display()),
+    );
+    let served = Served::start(&bench);
+    served
+        .call(
+            "POST",
+            "/dispatch/implementation/log-11A",
+            r#"{"exec":"detached"}"#,
+        )
+        .expect(201);
+    let rendered = served.websocket("/logs/implementation/log-11A");
+    let raw = served.websocket("/logs/implementation/log-11A?raw=1");
+    bench.wait_for_agent("log-11A", 1);
+    fs::write(&gate, "").unwrap();
+
+    let rendered = rendered.until_closed();
+    assert_eq!(rendered.closed.as_deref(), Some("completed, exit 0"));
+    // What `logs` prints, without its closing line.
+    let logs = bench.run(["logs", "log-11A"]).ok().stdout;
+    let body = logs.rsplit_once("\n── ").map_or(logs.as_str(), |(b, _)| b);
+    assert_eq!(rendered.texts.concat().trim_end(), body.trim_end());
+    assert!(!rendered.texts.is_empty());
+
+    let raw = raw.until_closed();
+    let record = bench.record("log-11A", "implementation");
+    let log = fs::read_to_string(record["logFile"].as_str().unwrap()).unwrap();
+    assert_eq!(raw.texts.concat(), log);
+
+    // An ended run: what there is, then closed at once.
+    let again = served
+        .websocket("/logs/implementation/log-11A?raw=1")
+        .until_closed();
+    assert_eq!(again.texts.concat(), log);
+    assert_eq!(again.closed.as_deref(), Some("completed, exit 0"));
+}
+
+#[test]
+fn events_push_record_changes_without_being_asked() {
+    let bench = Bench::with_tasks(&["ev-11A"]);
+    bench.agent_behaviour("ev-11A", "exit_code=2\n");
+    let served = Served::start(&bench);
+    let mut events = served.websocket("/events");
+    let first: Value = serde_json::from_str(&events.next_text().unwrap()).unwrap();
+    assert_eq!(first["type"], "sessions");
+    assert_eq!(first["sessions"], Value::Array(Vec::new()));
+
+    // A dispatch from the command line: the server sees the books change.
+    bench.run(["dispatch", "ev-11A", "--exec", "detached"]).ok();
+    let mut states = Vec::new();
+    while states.last().map(String::as_str) != Some("failed") {
+        let message: Value = serde_json::from_str(&events.next_text().unwrap()).unwrap();
+        assert_eq!(message["type"], "changes");
+        for record in message["sessions"].as_array().unwrap() {
+            assert_eq!(record["sessionName"], "ev-11A.implementation");
+            states.push(record["status"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(states.last().unwrap(), "failed");
+}
+
+#[test]
+fn the_server_refuses_strangers_and_bad_input() {
+    let bench = Bench::with_tasks(&["safe-11A"]);
+    bench.agent_behaviour("safe-11A", "sleep=60\n");
+    let served = Served::start(&bench);
+    let host = served.host();
+    let token_file = bench.scopecraft_home.join("serve.token");
+    assert_eq!(
+        fs::read_to_string(&token_file).unwrap().trim(),
+        served.token
+    );
+    assert_eq!(
+        fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // No token, a wrong one: 401, on every route.
+    for path in ["/healthz", "/sessions", "/", "/openapi.json"] {
+        served.request("GET", path, &host, &[], b"").expect(401);
+    }
+    served
+        .request("POST", "/dispatch/implementation/safe-11A", &host, &[], b"")
+        .expect(401);
+    served
+        .request(
+            "GET",
+            "/sessions",
+            &host,
+            &[("Authorization", "Bearer 0123456789abcdef0123456789abcdef")],
+            b"",
+        )
+        .expect(401);
+    served
+        .request("GET", "/?token=wrong", &host, &[], b"")
+        .expect(401);
+
+    // The page's address: the token becomes a strict, HttpOnly cookie.
+    let page = served
+        .request("GET", &format!("/?token={}", served.token), &host, &[], b"")
+        .expect(303);
+    let cookie = page.header("set-cookie").unwrap().to_string();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert_eq!(page.header("location"), Some("/"));
+    let pair = cookie.split(';').next().unwrap();
+    let shown = served
+        .request("GET", "/", &host, &[("Cookie", pair)], b"")
+        .expect(200);
+    assert!(shown.body.contains("<script src=\"/app.js\""));
+
+    // Another Host (DNS rebinding): refused, token or not.
+    let auth = format!("Bearer {}", served.token);
+    let bearer = [("Authorization", auth.as_str())];
+    for foreign in [
+        format!("evil.example:{}", served.port),
+        "127.0.0.1".to_string(),
+        format!("127.0.0.1:{}", served.port + 1),
+    ] {
+        served
+            .request("GET", "/healthz", &foreign, &bearer, b"")
+            .expect(403);
+    }
+    served
+        .request(
+            "GET",
+            "/healthz",
+            &format!("localhost:{}", served.port),
+            &bearer,
+            b"",
+        )
+        .expect(200);
+
+    // Another Origin: refused for what changes state, and for WebSockets.
+    let evil = [
+        ("Authorization", auth.as_str()),
+        ("Origin", "http://evil.example"),
+    ];
+    served
+        .request(
+            "POST",
+            "/dispatch/implementation/safe-11A",
+            &host,
+            &evil,
+            b"",
+        )
+        .expect(403);
+    served
+        .request("GET", "/stop/implementation/safe-11A", &host, &evil, b"")
+        .expect(403);
+    assert!(bench.agent_calls("safe-11A").is_empty());
+    assert_eq!(
+        served
+            .websocket_from("/events", "http://evil.example")
+            .err(),
+        Some(403)
+    );
+    // A page of ours may.
+    let origin = served.origin();
+    let ours = [
+        ("Authorization", auth.as_str()),
+        ("Origin", origin.as_str()),
+    ];
+    served
+        .request("GET", "/status/implementation/safe-11A", &host, &ours, b"")
+        .expect(404);
+
+    // Bad ids and modes: 400, as on the command line.
+    for path in [
+        "/status/implementation/bad.id",
+        "/status/implementation/a%20b",
+        "/status/..%2Fx/safe-11A",
+        "/status/implementation/%2E%2E",
+        "/stop/a%2F..%2Fb/safe-11A",
+        "/tasks/x%24y",
+    ] {
+        let answer = served.get(path);
+        assert_eq!(answer.status, 400, "{path}: {}", answer.body);
+        assert!(answer.json()["error"].is_string());
+    }
+    served
+        .call("POST", "/dispatch/implementation/bad.id", "")
+        .expect(400);
+    served
+        .call(
+            "POST",
+            "/dispatch/implementation/safe-11A",
+            r#"{"exec": "ssh"}"#,
+        )
+        .expect(400);
+    served
+        .call(
+            "POST",
+            "/dispatch/implementation/safe-11A",
+            r#"{"shell": "rm"}"#,
+        )
+        .expect(400);
+    served
+        .call("POST", "/dispatch/implementation/nope-11Z", "")
+        .expect(400);
+    served.get("/status/implementation/nope-11Z").expect(404);
+    served.get("/sessions?project=no-such-project").expect(404);
+    served.get("/no/such/route").expect(404);
+
+    // A huge body: 413, nothing started.
+    let huge = format!(r#"{{"instructions": "{}"}}"#, "x".repeat(1024 * 1024));
+    served
+        .call("POST", "/dispatch/implementation/safe-11A", &huge)
+        .expect(413);
+    assert!(bench.agent_calls("safe-11A").is_empty());
+    assert!(bench.windows().is_empty());
+}
+
+#[test]
+fn one_server_serves_every_project_and_ends_on_sigterm() {
+    let bench = Bench::with_tasks(&["one-11A"]);
+    bench.agent_behaviour("default", "exit_code=0\n");
+    // Another project with a session in the same SCOPECRAFT_HOME.
+    let other = bench.dir.path().join("other");
+    fs::create_dir_all(other.join(".tasks/current")).unwrap();
+    fs::write(
+        other.join(".tasks/current/two-11B.task.md"),
+        "# Two\n\n---\ntype: feature\nstatus: todo\n---\n\n## Instruction\nDo two.\n",
+    )
+    .unwrap();
+    let run = bench
+        .cmd()
+        .current_dir(&other)
+        .args([
+            "dispatch", "two-11B", "--exec", "detached", "--mode", "other",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+
+    let mut served = Served::start(&bench);
+    let projects = served.get("/projects").expect(200).json();
+    let projects = projects.as_array().unwrap();
+    assert_eq!(projects.len(), 2, "{projects:?}");
+    assert_eq!(projects[0]["current"], true);
+    assert_eq!(projects[0]["root"], bench.project.display().to_string());
+    assert_eq!(projects[1]["root"], other.display().to_string());
+    let id = projects[1]["id"].as_str().unwrap();
+
+    // The seed's routes work for the current project unchanged, and for
+    // another with ?project=.
+    served.get("/status/other/two-11B").expect(404);
+    let status = wait_for_json(
+        &served,
+        &format!("/status/other/two-11B?project={id}"),
+        "the other project's run",
+        |s| s["state"] == "completed",
+    );
+    assert_eq!(status["exitCode"], 0);
+    let tasks = served
+        .get(&format!("/tasks?project={id}"))
+        .expect(200)
+        .json();
+    assert_eq!(tasks[0]["id"], "two-11B");
+
+    // SIGTERM: it ends, promptly and cleanly.
+    crate::support::kill(u64::from(served.child.id()), libc::SIGTERM);
+    let status = wait_for("serve to end", Duration::from_secs(10), || {
+        served.child.try_wait().unwrap()
+    });
+    assert_eq!(status.code(), Some(0));
+}
