@@ -174,6 +174,8 @@ struct LogsQuery {
 #[serde(deny_unknown_fields)]
 struct DispatchBody {
     exec: Option<ExecType>,
+    /// The agent (a built-in name or a configured profile).
+    agent: Option<String>,
     instructions: Option<String>,
     data: Option<Map<String, Value>>,
     /// Resume the recorded conversation.
@@ -319,7 +321,7 @@ async fn task_detail(
     let detail = blocking(move || {
         let task = task::resolve(&project, &id).map_err(|err| not_found(format!("{err:#}")))?;
         let config = Config::load(&project)?;
-        let modes = ops::choices::modes(&project, &task, config.default_mode())?;
+        let modes = ops::choices::modes(&project, &config, &task, config.default_mode())?;
         let books = Books::for_project(&project)?;
         let sessions: Vec<Record> = books
             .list()?
@@ -391,6 +393,7 @@ async fn dispatch(
                 .map(|data| serde_json::to_string(&data))
                 .transpose()?,
             exec: body.exec,
+            agent: body.agent,
             resume: body.resume,
             ..dispatch::Request::default()
         };
