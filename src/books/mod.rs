@@ -748,12 +748,12 @@ pub fn adopt_home_of(path: &Path) {
     }
 }
 
-/// Whether `path` names a record file (not a lock, a log or a temporary
-/// file of an atomic write).
+/// Whether `path` names a session's or a run's record file (not a lock, a
+/// log or a temporary file of an atomic write).
 pub fn is_record_path(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with(RECORD_SUFFIX) && !n.starts_with('.'))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        (n.ends_with(SESSION_SUFFIX) || n.ends_with(RECORD_SUFFIX)) && !n.starts_with('.')
+    })
 }
 
 /// The session folders of every project under `SCOPECRAFT_HOME`.
