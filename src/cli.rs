@@ -135,9 +135,13 @@ tool call (→ Bash: cargo test), tool errors (✗), and the result with turns,
 duration and cost, or tokens. Lines that are not JSON (the agent's stderr) are
 shown as they are, without escape sequences.
 
-A tmux run shows the window's text as tmux renders it (capture-pane) while the
-window is open, else the terminal output recorded in the log with escape
-sequences removed. -f follows the recorded output; `attach` gives the live view.
+A tmux run of Claude Code, once ended, shows its conversation the same way
+(copied from Claude Code's transcript into the run's log). While it runs, and
+with --terminal (or for an agent without a transcript), it shows the window's
+text as tmux renders it (capture-pane) while the window is open, else the
+terminal output recorded with escape sequences removed. -f follows the
+recorded terminal output; `attach` gives the live view. A continued session
+shows each of its runs in turn.
 
 Examples:
   scopecraft-tmux logs fix-login-05A -f
@@ -250,6 +254,9 @@ pub struct LogsArgs {
     /// Print the log as it was written: stream-json lines, or a tmux run's terminal output
     #[arg(long)]
     pub raw: bool,
+    /// A tmux run: what its terminal showed, not its conversation
+    #[arg(long)]
+    pub terminal: bool,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ mod task;
 mod template;
 mod terminal;
 mod tmux;
+mod transcript;
 mod walk;
 mod worktree;
 

@@ -32,6 +32,7 @@ use crate::procs;
 use crate::status::{self, Counts};
 use crate::stream;
 use crate::tmux::{self, Commands, Tmux};
+use crate::transcript;
 
 /// How long the agent has to end after SIGTERM or SIGHUP before SIGKILL.
 const GRACE: Duration = Duration::from_secs(10);
@@ -88,6 +89,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     let facts = Arc::new(Mutex::new(StreamFacts::default()));
     // Dropped when the agent has ended, which ends the watch.
     let (_watching, watch_end) = mpsc::channel::<()>();
+    let conversation = transcript_start(&record, exec);
     let (status, reason) = match spawn(&books, &record, exec, &facts, path_var) {
         Ok((child, reader)) => {
             watch_for_stuck(
@@ -96,6 +98,15 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
                 Config::of_root(record.project_root.as_deref()).stuck_after(),
                 watch_end,
             );
+            let follower = conversation.and_then(|start| {
+                transcript::Follower::start(start, &record.log_file)
+                    .map_err(|err| {
+                        say(&format!(
+                            "scopecraft-tmux: the conversation is not logged: {err:#}"
+                        ));
+                    })
+                    .ok()
+            });
             let pid = child.id();
             // The agent runs: a record that cannot say so (a full disk)
             // must not end its supervision.
@@ -129,6 +140,11 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
                     ));
                     let _ = update(&books, &name, |r| r.unended = unended);
                 }
+            }
+            // The conversation's last turns, and how it ended, before the
+            // record says it has.
+            if let Some(follower) = follower {
+                follower.finish(reason.is_none() && status.success());
             }
             // The rest of the stream is still in the pipe: copy it all,
             // unless something the agent left behind holds the pipe open.
@@ -254,6 +270,25 @@ fn stuck_since(record: &Record, after: Duration, outputs: &[PathBuf]) -> Option<
 /// started inside tmux, that one.
 fn report_tmux(record: &Record) -> Option<Tmux> {
     exec_tmux(record).or_else(|| std::env::var_os("TMUX").is_some().then(Tmux::from_env))
+}
+
+/// Where an interactive Claude Code run's conversation starts in its
+/// transcript: the run's log is that conversation, turned into the
+/// stream-json a headless run writes (Claude Code shows it in the pane only).
+fn transcript_start(record: &Record, exec: ExecType) -> Option<transcript::Start> {
+    let claude = record
+        .agent
+        .as_deref()
+        .is_none_or(|agent| agent == "claude");
+    if exec != ExecType::Tmux || !claude || record.run_name().is_none() {
+        return None;
+    }
+    let id = record.agent_session_id.as_deref()?;
+    let workdir = record.workdir.as_deref()?;
+    // Claude Code names the folder after its working directory as the
+    // system gives it (links resolved).
+    let cwd = fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    transcript::Start::now(&cwd, id)
 }
 
 /// The tmux server of a tmux run.

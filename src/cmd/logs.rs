@@ -20,7 +20,7 @@ impl Run for LogsArgs {
         let books = Books::for_project(&project)?;
         let record = super::find_session(&project, &books, &self.session)?;
         let mut out = Counting::new(output::stdout());
-        let mut stream = LogStream::open(&project, &books, record, self.raw);
+        let mut stream = LogStream::open(&project, &books, record, self.raw, self.terminal);
         let begun = stream.begin(&mut out, self.follow)?;
         let ended = if self.follow {
             let record = stream.record();

@@ -45,13 +45,22 @@ pub enum Begun {
 }
 
 impl LogStream {
-    /// The output of `record`'s session; `raw`: the log's bytes as written.
-    pub fn open(project: &Project, books: &Books, record: Record, raw: bool) -> LogStream {
-        let terminal = record.exec_type == Some(ExecType::Tmux);
+    /// The output of `record`'s session; `raw`: the log's bytes as
+    /// written; `terminal`: a tmux run's terminal output, not its
+    /// conversation.
+    pub fn open(
+        project: &Project,
+        books: &Books,
+        record: Record,
+        raw: bool,
+        terminal: bool,
+    ) -> LogStream {
         let conversation = log_path(project, books, &record);
         // A tmux run: its conversation (the agent's transcript, copied into
-        // the run's log) once it has ended, else what its terminal showed.
-        let path = if terminal && (is_live(&record) || !has_output(&conversation)) {
+        // the run's log) once it has ended, else what its terminal shows.
+        let terminal = record.exec_type == Some(ExecType::Tmux)
+            && (terminal || is_live(&record) || !has_output(&conversation));
+        let path = if terminal {
             books.terminal_log(&record)
         } else {
             conversation.clone()

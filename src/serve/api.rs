@@ -618,7 +618,7 @@ fn follow_stream(
     out: &mut Pieces,
     cancelled: &AtomicBool,
 ) -> anyhow::Result<Record> {
-    let mut stream = logs::LogStream::open(project, books, record, raw);
+    let mut stream = logs::LogStream::open(project, books, record, raw, false);
     stream.begin(out, true)?;
     while stream.step(books, out)? {
         if cancelled.load(Ordering::SeqCst) {

@@ -741,7 +741,12 @@ fn a_mode_can_be_headless_by_default_and_save_its_result() {
 #[test]
 fn logs_of_a_tmux_run_show_the_windows_text() {
     let bench = Bench::with_tasks(&["pane-11A"]);
-    bench.agent_behaviour("pane-11A", "say=$'\\e[1;31mred\\e[0m and plain'\n");
+    // No transcript (as an agent other than Claude Code): the terminal's
+    // text is all there is to show.
+    bench.agent_behaviour(
+        "pane-11A",
+        "say=$'\\e[1;31mred\\e[0m and plain'\ntranscript=0\n",
+    );
     bench.run(["dispatch", "pane-11A"]).ok();
     let record = bench.wait_for_status("pane-11A", "implementation", "completed");
     // The window is open with its summary: its text as tmux renders it.

@@ -578,3 +578,83 @@ fn continue_resumes_the_conversation_the_last_run_ended_in() {
     ids.sort();
     assert_eq!(seen, ids);
 }
+
+/// The events of a log, parsed.
+fn events(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn an_interactive_runs_log_is_its_conversation() {
+    let bench = Bench::with_tasks(&["talk-11A"]);
+    bench.agent_behaviour("talk-11A", "say='all good'\n");
+    bench.run(["dispatch", "talk-11A"]).ok();
+    let session = bench.wait_for_status("talk-11A", "implementation", "completed");
+    let reader = Reader::new(&sessions_dir(&bench), &bench.project);
+    let run = reader.details("talk-11A").unwrap();
+    assert_eq!(run["type"], "interactive");
+    // Scopecraft's parser sees the turns, the model and the conversation.
+    let stats = reader.stats(&run);
+    assert_eq!(stats.messages, 3, "{stats:?}");
+    assert_eq!(stats.model.as_deref(), Some("claude-fake-1"));
+    assert_eq!(
+        stats.session_id.as_deref(),
+        session["agentSessionId"].as_str()
+    );
+    assert_eq!(
+        stats.outputs.last().map(String::as_str),
+        Some("The work is done: all good.")
+    );
+    // The tool call, its result, and the run's end, as a headless run has them.
+    let log = events(&reader.log_of(&run));
+    let blocks: Vec<&Value> = log
+        .iter()
+        .flat_map(|e| e["message"]["content"].as_array().into_iter().flatten())
+        .collect();
+    assert!(
+        blocks
+            .iter()
+            .any(|b| b["type"] == "tool_use" && b["name"] == "Bash")
+    );
+    assert!(
+        blocks
+            .iter()
+            .any(|b| b["type"] == "tool_result" && b["tool_use_id"] == "toolu_fake_1")
+    );
+    let last = log.last().unwrap();
+    assert_eq!(last["type"], "result");
+    assert_eq!(last["is_error"], false);
+    // Our logs render the conversation; the pane's text stays for people.
+    let logs = bench.run(["logs", "talk-11A"]).ok().stdout;
+    for expected in [
+        "> Implement talk-11A.",
+        "→ Bash: ls",
+        "The work is done: all good.",
+        "✓ result: success",
+    ] {
+        assert!(logs.contains(expected), "{expected}: {logs}");
+    }
+    let terminal = bench.run(["logs", "talk-11A", "--terminal"]).ok().stdout;
+    assert!(terminal.contains("all good"), "{terminal}");
+    assert!(!terminal.contains("→ Bash"), "{terminal}");
+
+    // A continued run's log holds its own turns only.
+    bench
+        .run(["dispatch", "talk-11A", "--continue", "-i", "Now the tests."])
+        .ok();
+    wait_for("the second run to end", Duration::from_secs(20), || {
+        let record = bench.record("talk-11A", "implementation");
+        (record["status"] == "completed" && record["sessionHistory"].as_array()?.len() == 2)
+            .then_some(record)
+    });
+    let second = reader.details("talk-11A").unwrap();
+    assert_ne!(second["sessionName"], run["sessionName"]);
+    let stats = reader.stats(&second);
+    assert_eq!(stats.messages, 3, "{stats:?}");
+    let log = events(&reader.log_of(&second));
+    assert_eq!(log[1]["message"]["content"], "Now the tests.");
+}
