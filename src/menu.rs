@@ -2,9 +2,17 @@
 //! name and command as formats, then parses the command with tmux's
 //! command parser, and `run-shell` expands its shell command once more:
 //! every escape those steps need is made here, so callers pass plain text
-//! and commands as argument lists.
+//! and commands as argument lists. The plugin's menu itself, page by page,
+//! is in the submodules.
+
+mod context;
+mod items;
+mod pages;
 
 use std::path::Path;
+
+pub use items::message;
+pub use pages::{Action, Page, Request, commands};
 
 use crate::tmux;
 

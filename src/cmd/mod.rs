@@ -34,14 +34,14 @@ pub struct Globals {
 }
 
 impl Globals {
+    /// `--project`, when given.
+    pub fn project_dir(&self) -> Option<&Path> {
+        self.project_dir.as_deref()
+    }
+
     /// Whether `--project` was given.
     pub fn has_project_flag(&self) -> bool {
         self.project_dir.is_some()
-    }
-
-    /// The project: `--project`, else the one holding `dir`.
-    pub fn project_from(&self, dir: &Path) -> Result<Project> {
-        Project::discover(self.project_dir.as_deref().unwrap_or(dir))
     }
 
     /// The project, found from `--project` or the current directory.
