@@ -209,7 +209,8 @@ pub struct DispatchArgs {
     /// Where the agent runs [default: tmux, or the configured exec for the project or mode]
     #[arg(short, long, value_enum, value_name = "E")]
     pub exec: Option<ExecType>,
-    /// Resume the recorded agent conversation of this task and mode (with --instructions as the new prompt)
+    /// Resume the recorded agent conversation of this task: its one session, or with several the
+    /// one of --mode (with --instructions as the new prompt)
     #[arg(long = "continue")]
     pub resume: bool,
     /// Print the tmux commands and the agent's argv that would run; write nothing

@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::docker;
 use crate::error::{bad_input, bail_input};
 use crate::names;
+use crate::ops::sessions;
 use crate::process;
 use crate::procs;
 use crate::project::Project;
@@ -176,14 +177,39 @@ impl Plan {
     }
 }
 
+/// The mode of the one earlier session of `task`, for `--continue`
+/// without `--mode`; several sessions are named and need a mode.
+fn mode_to_continue(project: &Project, books: &Books, task: &str) -> Result<String> {
+    let found = sessions::find_sessions(project, books, task, None)?;
+    match found.as_slice() {
+        [only] => Ok(only.mode_name().to_string()),
+        _ => bail_input!(
+            "task {task} has sessions in several modes: {}; pass the one to continue with --mode",
+            modes_of(&found)
+        ),
+    }
+}
+
+/// `implementation (completed), review (failed)`.
+fn modes_of(records: &[Record]) -> String {
+    records
+        .iter()
+        .map(|r| format!("{} ({})", r.mode_name(), r.status))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     let input = args;
     let mut notes = Vec::new();
-    let mode = input
-        .mode
-        .clone()
-        .unwrap_or_else(|| config.default_mode().to_string());
     names::check_task_id(&input.task)?;
+    let books = Books::for_project(project)?;
+    let mode = match &input.mode {
+        Some(mode) => mode.clone(),
+        // --continue works the mode out from the books, as status does.
+        None if args.resume => mode_to_continue(project, &books, &input.task)?,
+        None => config.default_mode().to_string(),
+    };
     names::check_mode_name(&mode)?;
     let session = args
         .session
@@ -196,7 +222,6 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         ))
     })?;
     let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
-    let books = Books::for_project(project)?;
     // A new prompt is composed first: that resolves the task, whose own id
     // names the session however the task was named (a subtask also by its
     // id without the NN_ prefix): one key, one session.
@@ -260,9 +285,20 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     // The prompt: composed afresh, or for --continue the new instructions.
     let (prompt, task_id, parent_id, env_id, allowed, disallowed, conversation) = if args.resume {
         let Some(earlier) = &previous else {
+            let others = sessions::find_sessions(project, &books, &input.task, None)
+                .map(|found| modes_of(&found))
+                .unwrap_or_default();
+            if others.is_empty() {
+                bail_input!(
+                    "no earlier session of {} in mode {mode} to continue; start one with: scopecraft-tmux dispatch {} --mode {mode}",
+                    input.task,
+                    input.task
+                );
+            }
             bail_input!(
-                "no earlier session of {} in mode {mode} to continue; dispatch it without --continue first",
-                input.task
+                "no earlier session of {} in mode {mode} to continue; it has sessions in: {}; pass one of those with --mode",
+                input.task,
+                others
             );
         };
         if !profile.can_resume(style) {

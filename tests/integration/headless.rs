@@ -419,11 +419,75 @@ fn continue_resumes_the_conversation_after_each_kind_of_end_across_exec_types() 
 }
 
 #[test]
+fn continue_works_out_the_mode_from_the_books_like_status() {
+    let bench = Bench::with_tasks(&["one-11A", "two-11B"]);
+    bench.write(
+        ".tasks/.modes/review/base.md",
+        "---\ninput:\n  taskId: string\n---\n\nReview {taskId}.\n",
+    );
+    // The one earlier session, in a mode other than the default: continued.
+    bench
+        .run(["dispatch", "one-11A", "-m", "review", "--exec", "detached"])
+        .ok();
+    let first = bench.wait_for_status("one-11A", "review", "completed");
+    bench
+        .run([
+            "dispatch",
+            "one-11A",
+            "--continue",
+            "--exec",
+            "detached",
+            "-i",
+            "Now add tests",
+        ])
+        .ok();
+    let calls = bench.wait_for_agent("one-11A", 2);
+    let at = calls[1].argv.iter().position(|a| a == "--resume").unwrap();
+    assert_eq!(
+        calls[1].argv[at + 1],
+        first["agentSessionId"].as_str().unwrap()
+    );
+    assert_eq!(calls[1].stdin.as_deref(), Some("Now add tests"));
+    wait_for("the continued run", Duration::from_secs(20), || {
+        let record = bench.record("one-11A", "review");
+        (record["status"] == "completed" && record["sessionHistory"].as_array()?.len() == 2)
+            .then_some(())
+    });
+
+    // Another mode that never ran: the advice names the ones that did.
+    bench
+        .run(["dispatch", "one-11A", "-m", "implementation", "--continue"])
+        .bad_input("it has sessions in: review (completed); pass one of those with --mode");
+
+    // Sessions in two modes: both named, a mode asked for, nothing started.
+    bench
+        .run(["dispatch", "one-11A", "--exec", "detached"])
+        .ok();
+    bench.wait_for_status("one-11A", "implementation", "completed");
+    let both = bench
+        .run(["dispatch", "one-11A", "--continue", "--exec", "detached"])
+        .bad_input("task one-11A has sessions in several modes: ");
+    assert!(
+        both.stderr.contains("implementation (completed)")
+            && both.stderr.contains("review (completed)")
+            && both.stderr.contains("--mode"),
+        "{}",
+        both.stderr
+    );
+    assert_eq!(bench.agent_calls("one-11A").len(), 3);
+
+    // No session at all: start one, the right way.
+    bench
+        .run(["dispatch", "two-11B", "--continue"])
+        .bad_input("no session of task two-11B; start one with: scopecraft-tmux dispatch two-11B");
+}
+
+#[test]
 fn continue_needs_a_recorded_conversation() {
     let bench = Bench::with_tasks(&["none-11A", "lost-11B"]);
-    bench
-        .run(["dispatch", "none-11A", "--continue"])
-        .bad_input("no earlier session of none-11A");
+    bench.run(["dispatch", "none-11A", "--continue"]).bad_input(
+        "no session of task none-11A; start one with: scopecraft-tmux dispatch none-11A",
+    );
 
     bench
         .run(["dispatch", "lost-11B", "--exec", "detached"])
