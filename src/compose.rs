@@ -92,7 +92,7 @@ pub fn compose(project: &Project, request: &Request) -> Result<Composed> {
         &request.data,
     );
     if let Some(mode) = &mode {
-        check_required_inputs(mode, &data)?;
+        check_required_inputs(mode, &task, &data)?;
     }
 
     let mut files = Vec::new();
@@ -204,18 +204,39 @@ fn missing_in<'a>(inputs: &'a [mode::Input], data: &Map<String, Value>) -> Vec<&
         .collect()
 }
 
-/// Refuses a mode whose required inputs have no value.
-fn check_required_inputs(mode: &Mode, data: &Map<String, Value>) -> Result<()> {
+/// Refuses a mode whose required inputs have no value. When the missing
+/// value is the task's instruction, the task file is the cause and is
+/// named first.
+fn check_required_inputs(mode: &Mode, task: &Task, data: &Map<String, Value>) -> Result<()> {
     let missing = missing_in(&mode.spec.inputs, data);
     if missing.is_empty() {
         return Ok(());
     }
+    let cause = if missing.contains(&"taskInstruction") {
+        let what = match (task.format, task.section("Instruction")) {
+            (_, Some(_)) => "its `## Instruction` section is empty",
+            (task::Format::V2, None) => "it has no `## Instruction` section",
+            (task::Format::Mdtm, None) => "it has no text besides its `## Log`",
+        };
+        format!(
+            "task {} has no instruction text ({}: {what}), and ",
+            task.id,
+            task.path.display()
+        )
+    } else {
+        String::new()
+    };
+    let remedy = if cause.is_empty() {
+        ""
+    } else {
+        "write the instruction in the task file, or "
+    };
     let example: Vec<String> = missing
         .iter()
         .map(|name| format!("\"{name}\": \"…\""))
         .collect();
     bail_input!(
-        "mode `{}` ({}) requires the input{} {} and no value was given; pass --data '{{{}}}'",
+        "{cause}mode `{}` ({}) requires the input{} {} and no value was given; {remedy}pass --data '{{{}}}'",
         mode.name,
         mode.file.display(),
         if missing.len() == 1 { "" } else { "s" },

@@ -638,6 +638,47 @@ fn a_missing_required_input_names_the_variable_and_the_file() {
 }
 
 #[test]
+fn an_empty_instruction_is_named_before_the_data_hint() {
+    let bench = modes_bench();
+    let path = bench.write(
+        ".tasks/current/empty-11A.task.md",
+        "# Nothing yet\n\n---\ntype: feature\nstatus: todo\narea: cli\n---\n\n\
+         ## Instruction\n\n## Tasks\n- [ ] do it\n\n## Deliverable\n\n## Log\n",
+    );
+    for command in ["prompt", "dispatch"] {
+        let run = bench
+            .run([command, "empty-11A", "-m", "exploration"])
+            .bad_input(&format!(
+                "task empty-11A has no instruction text ({}: its `## Instruction` section is empty), \
+                 and mode `exploration`",
+                path.display()
+            ));
+        let hint = run
+            .stderr
+            .find("write the instruction in the task file, or pass --data");
+        assert!(hint.is_some(), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(r#"{"taskInstruction": "…"}"#),
+            "{}",
+            run.stderr
+        );
+    }
+    // Without the section at all.
+    bench.write(
+        ".tasks/current/empty-11A.task.md",
+        "# Nothing yet\n\n---\ntype: feature\nstatus: todo\narea: cli\n---\n\n## Log\n",
+    );
+    bench
+        .run(["prompt", "empty-11A", "-m", "exploration"])
+        .bad_input("it has no `## Instruction` section), and mode `exploration`");
+    // Another missing input is not blamed on the task.
+    let run = bench
+        .run(["prompt", "02_cli-update", "--mode", "planning"])
+        .bad_input("mode `planning`");
+    assert!(!run.stderr.contains("instruction text"), "{}", run.stderr);
+}
+
+#[test]
 fn composition_is_deterministic_and_ordered() {
     let bench = modes_bench();
     let args = [
