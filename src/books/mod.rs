@@ -324,6 +324,23 @@ impl Books {
         Ok(records)
     }
 
+    /// The sessions of task `task_id` (every mode), reconciled; only their
+    /// files are read (`<task>.<mode>…`: a task id holds no `.`).
+    pub fn of_task(&self, task_id: &str) -> Result<Vec<Record>> {
+        let prefix = format!("{task_id}.");
+        let mut records = Vec::new();
+        for path in self.files()?.sessions {
+            let ours = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(&prefix));
+            if ours && let Some(record) = read_listed(&path, false) {
+                records.push(self.reconcile(record)?);
+            }
+        }
+        Ok(records)
+    }
+
     /// Every session as on disk; `warn` reports unreadable files on stderr.
     pub fn list_raw(&self, warn: bool) -> Result<Vec<Record>> {
         let files = self.files()?;

@@ -108,7 +108,8 @@ pub struct Preview {
 /// starts it, or with `dry_run` describes it.
 pub fn dispatch(project: &Project, config: &Config, request: &Request) -> Result<Dispatched> {
     let mut plan = plan(request, project, config)?;
-    let notes = std::mem::take(&mut plan.notes);
+    let mut notes = std::mem::take(&mut plan.notes);
+    let (asked, books) = (plan.exec, plan.books.clone());
     let (outcome, supervisor) = if request.dry_run {
         (
             Outcome::Preview(Box::new(preview(plan, project, config)?)),
@@ -117,11 +118,75 @@ pub fn dispatch(project: &Project, config: &Config, request: &Request) -> Result
     } else {
         execute(plan, project, config, request.focus_existing)?
     };
+    match &outcome {
+        Outcome::AlreadyRunning(existing) => {
+            notes.extend(elsewhere_note(existing, asked, request.focus_existing));
+        }
+        Outcome::Started(record) => notes.extend(same_place_notes(&books, record)?),
+        Outcome::Preview(_) => {}
+    }
     Ok(Dispatched {
         outcome,
         notes,
         supervisor,
     })
+}
+
+/// A dispatch asked for one exec type while the session runs in another:
+/// nothing new started, and the user should know why.
+fn elsewhere_note(existing: &Record, asked: ExecType, focused: bool) -> Option<String> {
+    let runs = existing.exec_type?;
+    if runs == asked {
+        return None;
+    }
+    let place = match runs {
+        ExecType::Tmux => "in tmux",
+        ExecType::Detached => "headless (detached)",
+        ExecType::Docker => "in Docker",
+    };
+    let instead = if runs == ExecType::Tmux && focused {
+        ": its window is focused instead"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{task} ({mode}) already runs {place}, so no {asked} run was started{instead}; \
+         to run it {asked}, stop it first: scopecraft-tmux stop {task} --mode {mode}",
+        task = existing.task_id,
+        mode = existing.mode_name(),
+    ))
+}
+
+/// The other live sessions of the task working in the same directory as
+/// the one just started: two agents editing the same files.
+fn same_place_notes(books: &Books, started: &Record) -> Result<Vec<String>> {
+    let place = |record: &Record| {
+        record
+            .worktree
+            .as_ref()
+            .map(|w| w.path.clone())
+            .or_else(|| record.workdir.clone())
+    };
+    let Some(here) = place(started) else {
+        return Ok(Vec::new());
+    };
+    Ok(books
+        .of_task(&started.task_id)?
+        .into_iter()
+        .filter(|other| {
+            other.session_name != started.session_name
+                && other.status.is_live()
+                && place(other).as_ref() == Some(&here)
+        })
+        .map(|other| {
+            format!(
+                "warning: {} also runs in mode {} in {}: both agents edit the same files",
+                other.task_id,
+                other.mode_name(),
+                here.display()
+            )
+        })
+        .collect())
 }
 
 /// Everything a dispatch decided before touching anything.

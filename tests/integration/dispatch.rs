@@ -335,6 +335,60 @@ fn closing_the_window_or_stop_records_stopped() {
 }
 
 #[test]
+fn a_run_elsewhere_or_a_second_mode_in_the_same_worktree_is_said() {
+    let bench = Bench::with_tasks(&["both-11A"]).with_git();
+    bench.write(
+        ".tasks/.modes/review/base.md",
+        "---\ninput:\n  taskId: string\n---\n\nReview {taskId}.\n",
+    );
+    bench.agent_behaviour("both-11A", "sleep=60\n");
+    bench.run(["dispatch", "both-11A"]).ok();
+    bench.wait_for_agent("both-11A", 1);
+    let first = bench.wait_for_status("both-11A", "implementation", "running");
+
+    // Asked for headless while it runs in tmux: focused, and said why.
+    let again = bench
+        .run(["dispatch", "both-11A", "--exec", "detached"])
+        .ok();
+    assert!(
+        again.stderr.contains(
+            "both-11A (implementation) already runs in tmux, so no detached run was started: \
+             its window is focused instead; to run it detached, stop it first: \
+             scopecraft-tmux stop both-11A --mode implementation"
+        ),
+        "{}",
+        again.stderr
+    );
+    // The same exec says nothing more than that it was running.
+    let same = bench.run(["dispatch", "both-11A"]).ok();
+    assert_eq!(same.stderr, "");
+    assert_eq!(bench.agent_calls("both-11A").len(), 1);
+
+    // A second mode of the task: the same worktree, a warning.
+    let second = bench
+        .run(["dispatch", "both-11A", "-m", "review", "--exec", "detached"])
+        .ok();
+    let worktree = first["worktree"]["path"].as_str().unwrap();
+    assert!(
+        second.stderr.contains(&format!(
+            "warning: both-11A also runs in mode implementation in {worktree}: both agents edit the same files"
+        )),
+        "{}",
+        second.stderr
+    );
+    bench.wait_for_agent("both-11A", 2);
+    bench.run(["stop", "both-11A", "-m", "review"]).ok();
+    bench.run(["stop", "both-11A", "-m", "implementation"]).ok();
+    // Once the other has ended, no warning.
+    let third = bench
+        .run(["dispatch", "both-11A", "-m", "review", "--exec", "detached"])
+        .ok();
+    assert!(!third.stderr.contains("warning"), "{}", third.stderr);
+    bench.wait_for_agent("both-11A", 3);
+    bench.run(["stop", "both-11A", "-m", "review"]).ok();
+}
+
+#[test]
 fn dispatching_a_finished_session_again_reuses_its_window() {
     let bench = Bench::with_tasks(&["again-11A"]);
     bench.run(["dispatch", "again-11A"]).ok();
