@@ -186,8 +186,55 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     {
         say(&summary(&record));
         wait_for_key();
+        return_clients(&record);
     }
     Ok(())
+}
+
+/// Before the window closes: when it is the last of its session, tmux
+/// would detach the clients looking at it with the session
+/// (`detach-on-destroy`). A client that came from another session (the
+/// menu's Attach, `attach` inside tmux) goes back there instead; one that
+/// attached from a shell detaches, back to that shell. One tmux call, and
+/// one more only when there is a client to send back.
+fn return_clients(record: &Record) {
+    let (Some(tmux), Ok(pane)) = (exec_tmux(record), std::env::var("TMUX_PANE")) else {
+        return;
+    };
+    let mut ask = Commands::new();
+    ask.add([
+        "display-message",
+        "-p",
+        "-t",
+        &pane,
+        "#{session_windows}\t#{session_id}\t#{session_name}",
+    ]);
+    ask.add([
+        "list-clients",
+        "-F",
+        "#{client_name}\t#{session_id}\t#{client_last_session}",
+    ]);
+    let Ok(answer) = tmux.run(&ask) else {
+        return;
+    };
+    let mut lines = answer.lines();
+    let first: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let ["1", session, name] = first[..] else {
+        return;
+    };
+    let mut back = Commands::new();
+    for line in lines {
+        if let [client, at, last] = line.split('\t').collect::<Vec<_>>()[..]
+            && at == session
+            && !last.is_empty()
+            && last != name
+        {
+            back.add(["switch-client", "-c", client, "-t", &format!("={last}")]);
+        }
+    }
+    if !back.argv().is_empty() {
+        let _ = tmux.run(&back);
+    }
 }
 
 /// Watches a run that says it works for signs of life, and marks it

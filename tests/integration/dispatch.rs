@@ -814,6 +814,70 @@ fn attach_from_a_shell_attaches_and_from_inside_tmux_switches() {
 }
 
 #[test]
+fn closing_the_last_run_window_sends_the_client_back_where_it_came_from() {
+    let bench = Bench::with_tasks(&["back-11A", "shell-11B"]);
+    let press_when_ended = |window: &str| {
+        wait_for("the summary in the window", Duration::from_secs(10), || {
+            let pane = bench.tmux(["capture-pane", "-pJ", "-t", window]);
+            pane.stdout.contains("Press any key").then_some(())
+        });
+        bench.tmux(["send-keys", "-t", window, "x"]);
+    };
+
+    // From the user's own session (the menu's Attach switches the client).
+    bench.tmux(["new-session", "-d", "-s", "work"]);
+    let mut client = attach_client(&bench, &["tmux", "attach-session", "-t", "work"]);
+    let name = wait_for("the user's client", Duration::from_secs(10), || {
+        let run = bench.tmux(["list-clients", "-F", "#{client_name}"]);
+        run.stdout.lines().next().map(str::to_string)
+    });
+    bench.run(["dispatch", "back-11A"]).ok();
+    let record = bench.wait_for_status("back-11A", "implementation", "completed");
+    let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
+    bench.tmux(["switch-client", "-c", &name, "-t", &window]);
+    assert_eq!(clients(&bench), [format!("scopecraft {window}")]);
+    assert_eq!(
+        bench
+            .tmux(["list-windows", "-t", "scopecraft", "-F", "#{window_id}"])
+            .stdout,
+        format!("{window}\n"),
+        "the run's window is the session's last"
+    );
+    press_when_ended(&window);
+    wait_for(
+        "the scopecraft session to go",
+        Duration::from_secs(10),
+        || (bench.tmux(["has-session", "-t", "=scopecraft"]).code != Some(0)).then_some(()),
+    );
+    let work = bench.tmux(["display-message", "-p", "-t", "work", "#{window_id}"]);
+    assert_eq!(
+        clients(&bench),
+        [format!("work {}", work.stdout.trim())],
+        "back in the user's session, not detached"
+    );
+    assert!(client.try_wait().unwrap().is_none(), "the client lives on");
+    bench.tmux(["detach-client", "-a"]);
+    bench.tmux(["detach-client"]);
+    let _ = client.wait();
+
+    // From a shell (`attach` outside tmux): detached, back to that shell.
+    bench.agent_behaviour("shell-11B", "sleep=2\n");
+    bench.run(["dispatch", "shell-11B"]).ok();
+    let record = bench.wait_for_status("shell-11B", "implementation", "running");
+    let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
+    let mut outside = attach_client(&bench, &[crate::support::BIN, "attach", "shell-11B"]);
+    wait_for("a client on the window", Duration::from_secs(10), || {
+        (clients(&bench) == [format!("scopecraft {window}")]).then_some(())
+    });
+    bench.wait_for_status("shell-11B", "implementation", "completed");
+    press_when_ended(&window);
+    wait_for("the client to end", Duration::from_secs(10), || {
+        outside.try_wait().unwrap()
+    });
+    assert!(clients(&bench).is_empty());
+}
+
+#[test]
 fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
     let bench = Bench::with_tasks(&["torn-11A", "fine-11B"]);
     bench.run(["dispatch", "fine-11B"]).ok();
