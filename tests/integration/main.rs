@@ -13,6 +13,7 @@ mod foundation;
 mod headless;
 mod hooks;
 mod land;
+mod page;
 mod plugin;
 mod scopecraft;
 mod serve;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod browser;
 pub mod served;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_scopecraft-tmux");
