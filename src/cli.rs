@@ -68,6 +68,9 @@ pub enum Command {
     /// The tmux plugin's menu: dispatch, attach, stop, logs, resume (the plugin's key runs this)
     #[command(after_help = MENU_HELP)]
     Menu(MenuArgs),
+    /// Switch to the run that has waited longest for you (waiting or blocked); again: the next one
+    #[command(after_help = NEXT_HELP)]
+    Next(NextArgs),
     /// Serve the HTTP API and the web page on 127.0.0.1 (every request needs the printed token)
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
@@ -422,6 +425,31 @@ Examples:
   scopecraft-tmux menu --print --pane %0          # the main menu for pane %0
   scopecraft-tmux menu --print --pane %0 tasks    # the tasks to dispatch
   scopecraft-tmux menu --print --pane %0 modes fix-login-05A";
+
+const NEXT_HELP: &str = "\
+The plugin's next key (@scopecraft-next-key, prefix + N) runs
+`next --client #{client_name} --window #{window_id}`. The runs that wait for
+you, on this tmux server and in every project, are taken longest waiting
+first; from a window that is one of them, the next one (after the last, the
+first again). What it switched to, or that nothing waits, is said on the
+client's status line. Reads the books and makes one tmux call.
+
+Examples:
+  scopecraft-tmux next              # inside tmux: this client, from this window
+  scopecraft-tmux next --print      # the tmux commands, not run";
+
+#[derive(Debug, Args)]
+pub struct NextArgs {
+    /// The tmux client to switch (the plugin passes #{client_name}); default: this one
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// The window the client shows (the plugin passes #{window_id}): the run after it is next
+    #[arg(long, value_name = "ID")]
+    pub window: Option<String>,
+    /// Print the tmux commands instead of running them
+    #[arg(long)]
+    pub print: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct MenuArgs {

@@ -1,12 +1,17 @@
 # Every option the plugin reads, with its default; set them in ~/.tmux.conf
 # before TPM runs, e.g. `set -g @scopecraft-key 'A'`. The binary reads
-# @scopecraft-session, -default-mode, -exec and -popup itself (src/cmd/menu.rs),
+# @scopecraft-session, -default-mode, -exec and -popup itself (src/menu/context.rs),
 # and @scopecraft-notify (src/notify.rs).
 # shellcheck shell=bash disable=SC2034
 
 # The key, in the prefix table (prefix + A): not bound by tmux by default.
 key_option="@scopecraft-key"
 key_default="A"
+# The key to the agent that needs you (prefix + N): switches to the run that
+# has waited longest (waiting or blocked), the next one on the next press;
+# off: no key.
+next_key_option="@scopecraft-next-key"
+next_key_default="N"
 # The tmux session for dispatched windows; empty: the project's tmux.session, else scopecraft.
 session_option="@scopecraft-session"
 session_default=""
@@ -72,6 +77,7 @@ window_state_format="#{?@scopecraft-state, $window_state_format,}"
 
 # What the plugin keeps for itself between runs.
 bound_key_option="@scopecraft_bound_key"
+bound_next_key_option="@scopecraft_bound_next_key"
 status_format_set_option="@scopecraft_status_format_default"
 # The index of our client-attached hook (an array: other hooks stay).
 hook_index=4747

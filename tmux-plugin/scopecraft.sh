@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Loads the plugin: the key in the prefix table, the status placeholders,
+# Loads the plugin: the keys in the prefix table, the status placeholders,
 # the window-list glyphs, and a refresh of the counts on attach. Starts no
 # build and waits for nothing; running it again changes nothing.
 CURRENT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +22,30 @@ bind_key() {
   tmux bind-key -T prefix "$key" \
     run-shell -b "$(run_shell_line "$CURRENT_DIR/menu.sh" "'#{client_name}'" "'#{pane_id}'")"
   tmux set-option -gq "$bound_key_option" "$key"
+}
+
+# prefix + next key runs `next`: the binary itself when there is one (a
+# press starts sh, the binary and one tmux client), else next.sh, which
+# looks for it then.
+bind_next_key() {
+  local key previous bin line
+  key="$(get_tmux_option "$next_key_option" "$next_key_default")"
+  previous="$(get_tmux_option "$bound_next_key_option" "")"
+  if [ -n "$previous" ] && [ "$previous" != "$key" ] &&
+    tmux list-keys -T prefix "$previous" 2>/dev/null | grep -qF -e " next --client " -e "/next.sh "; then
+    tmux unbind-key -T prefix "$previous"
+  fi
+  if [ "$key" = "off" ]; then
+    tmux set-option -gq "$bound_next_key_option" ""
+    return
+  fi
+  if bin="$(find_binary)"; then
+    line="$(run_shell_line "$bin" next --client "'#{client_name}'" --window "'#{window_id}'")"
+  else
+    line="$(run_shell_line "$CURRENT_DIR/next.sh" "'#{client_name}'" "'#{window_id}'")"
+  fi
+  tmux bind-key -T prefix "$key" run-shell -b "$line"
+  tmux set-option -gq "$bound_next_key_option" "$key"
 }
 
 # Replaces $2 with $3 in the global option $1 (-w for a window option).
@@ -69,6 +93,7 @@ refresh() {
 }
 
 bind_key
+bind_next_key
 status_format
 window_status
 refresh

@@ -9,6 +9,7 @@ mod logs;
 mod menu;
 mod merge;
 mod modes;
+mod next;
 mod prompt;
 mod serve;
 mod status;
@@ -90,6 +91,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Worktree(command) => command.run(&ctx),
         Command::Hook(args) => args.run(&ctx),
         Command::Menu(args) => args.run(&ctx),
+        Command::Next(args) => args.run(&ctx),
         Command::Serve(args) => args.run(&ctx),
         Command::StatusLine(args) => args.run(&ctx),
         Command::Supervise(args) => args.run(&ctx),

@@ -37,6 +37,8 @@ pub(super) struct Context<'a> {
     pub(super) socket: Option<PathBuf>,
     /// The pane's current directory.
     pub(super) pane_path: Option<PathBuf>,
+    /// The pane's window.
+    pub(super) pane_window: Option<String>,
     pub(super) project: Option<Project>,
     pub(super) windows: Vec<OurWindow>,
     pub(super) options: PluginOptions,
@@ -94,7 +96,7 @@ impl<'a> Context<'a> {
         if let Some(pane) = &request.pane {
             display.extend(["-t", pane]);
         }
-        display.push("#{pane_current_path}");
+        display.push("#{window_id}\t#{pane_current_path}");
         commands.add(display);
         let answer = tmux
             .run(&commands)
@@ -140,6 +142,8 @@ impl<'a> Context<'a> {
                 .unwrap_or(default)
         };
         let (height, width) = (size(24), size(80));
+        let (window, path) = path.split_once('\t').unwrap_or(("", path));
+        let pane_window = (!window.is_empty()).then(|| window.to_string());
         let pane_path = (!path.is_empty()).then(|| PathBuf::from(path));
         let project = match (&request.project_dir, &pane_path) {
             (Some(dir), _) | (None, Some(dir)) => Project::discover(dir).ok(),
@@ -155,6 +159,7 @@ impl<'a> Context<'a> {
             width,
             socket: (!socket.is_empty()).then(|| PathBuf::from(socket)),
             pane_path,
+            pane_window,
             project,
             windows,
             options: PluginOptions {

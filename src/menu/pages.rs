@@ -16,6 +16,7 @@ use crate::books::{self, ExecType, Record};
 use crate::menu;
 use crate::names;
 use crate::ops::choices::{self, ModeChoice};
+use crate::ops::waiting;
 use crate::output;
 use crate::picker::{self, Choice, Outcome};
 use crate::process;
@@ -138,6 +139,19 @@ impl Context<'_> {
                     .map_or("here".to_string(), |p| p.display().to_string());
                 menu.note(&format!("no Scopecraft project in {place}"));
             }
+        }
+        let waiting: Vec<&Record> = waiting::queue(&records)
+            .into_iter()
+            .filter(|r| self.window_of(r).is_some())
+            .collect();
+        if let Some(next) = waiting::after(&waiting, self.pane_window.as_deref()) {
+            let label = format!(
+                "Needs you: {} ({}) {}",
+                next.task_id,
+                next.mode_name(),
+                next.state_label()
+            );
+            menu.item(&label, "n", self.act(Action::Attach, next));
         }
         for action in [Action::Attach, Action::Stop, Action::Logs, Action::Resume] {
             if records.iter().any(|r| self.offers(action, r)) {

@@ -1,7 +1,8 @@
 //! The operations below the commands: a dispatch, a stop, the sessions and
-//! their states, a log stream, what can be dispatched. Each takes a request
-//! and returns what happened; nothing here prints, so the command line, the
-//! tmux menu and the HTTP server call the same code.
+//! their states, a log stream, what can be dispatched, what waits for its
+//! user. Each takes a request and returns what happened; nothing here
+//! prints, so the command line, the tmux menu and the HTTP server call the
+//! same code.
 
 pub mod attach;
 pub mod choices;
@@ -13,6 +14,7 @@ pub mod logs;
 pub mod merge;
 pub mod sessions;
 pub mod stop;
+pub mod waiting;
 
 use anyhow::Result;
 

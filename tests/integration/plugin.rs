@@ -1,8 +1,9 @@
-//! The tmux plugin: loading it (the key, options, status placeholders, and a
+//! The tmux plugin: loading it (the keys, options, status placeholders, and a
 //! second load changing nothing), the status line following the books, the
 //! menu the binary builds (for a fixture project, with hostile task
 //! titles), and the whole path through a real tmux client: the key, the
-//! menu, the popup picker, a dispatch, the offer to build a missing binary.
+//! menu, the popup picker, a dispatch, the offer to build a missing binary,
+//! the next key to the agent that waits.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::hooks::{gate, hooked_run, wait_for_state};
 use crate::support::{BIN, Bench, Run, copy_dir, wait_for};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -110,10 +112,12 @@ fn loading_binds_one_key_fills_the_placeholders_and_a_second_load_changes_nothin
     }
     let root_keys = bench.tmux(["list-keys", "-T", "root"]).ok().stdout;
     let prefix_keys = bench.tmux(["list-keys", "-T", "prefix"]).ok().stdout;
-    assert!(
-        bench.tmux(["list-keys", "-T", "prefix", "A"]).code != Some(0),
-        "tmux binds nothing to prefix A by default"
-    );
+    for key in ["A", "N"] {
+        assert!(
+            bench.tmux(["list-keys", "-T", "prefix", key]).code != Some(0),
+            "tmux binds nothing to prefix {key} by default"
+        );
+    }
 
     load(&bench, &plugin_dir());
     wait_for_counts(&bench);
@@ -129,7 +133,13 @@ fn loading_binds_one_key_fills_the_placeholders_and_a_second_load_changes_nothin
         .lines()
         .filter(|line| !prefix_keys.lines().any(|before| before == *line))
         .collect();
-    assert_eq!(added.len(), 1, "one key added: {added:?}");
+    assert_eq!(added.len(), 2, "the menu's key and the next key: {added:?}");
+    assert!(
+        added
+            .iter()
+            .any(|line| line.contains("-T prefix N ") && line.contains(" next --client ")),
+        "{added:?}"
+    );
     assert_eq!(
         bench.tmux(["list-keys", "-T", "root"]).ok().stdout,
         root_keys,
@@ -184,6 +194,22 @@ fn a_new_key_replaces_the_one_bound_before() {
     assert_ne!(bench.tmux(["list-keys", "-T", "prefix", "A"]).code, Some(0));
     let binding = bench.tmux(["list-keys", "-T", "prefix", "M-a"]).ok().stdout;
     assert!(binding.contains("menu.sh"), "{binding}");
+
+    bench
+        .tmux(["set-option", "-g", "@scopecraft-next-key", "M-n"])
+        .ok();
+    load(&bench, &plugin_dir());
+    assert_ne!(bench.tmux(["list-keys", "-T", "prefix", "N"]).code, Some(0));
+    let binding = bench.tmux(["list-keys", "-T", "prefix", "M-n"]).ok().stdout;
+    assert!(binding.contains(" next --client "), "{binding}");
+    bench
+        .tmux(["set-option", "-g", "@scopecraft-next-key", "off"])
+        .ok();
+    load(&bench, &plugin_dir());
+    assert_ne!(
+        bench.tmux(["list-keys", "-T", "prefix", "M-n"]).code,
+        Some(0)
+    );
 }
 
 #[test]
@@ -715,8 +741,14 @@ fn through_a_client_a_missing_binary_is_offered_a_build_and_nothing_builds_at_lo
     assert!(!plugin.join("target").exists());
 
     let client = Client::attach(&bench);
+    // The next key looks for the binary when pressed.
+    client.keys(&["C-b", "N"]);
+    wait_for_message(
+        &bench,
+        "scopecraft: scopecraft-tmux is not installed (prefix + A offers to build it)",
+    );
     client.press_key();
-    client.wait_for_screen("scopecraft-tmux is not installed");
+    client.wait_for_screen("Build it: cargo build --release --locked");
     client.keys(&["b"]);
     client.wait_for_screen("Compiling scopecraft-tmux");
     client.wait_for_screen("Press any key to close this window.");
@@ -736,6 +768,9 @@ fn through_a_client_a_missing_binary_is_offered_a_build_and_nothing_builds_at_lo
     });
     client.press_key();
     client.wait_for_screen("Dispatch task…");
+    client.keys(&["q"]);
+    client.keys(&["C-b", "N"]);
+    wait_for_message(&bench, "scopecraft: nothing waits for you");
     for dir in [bench.dir.path(), &bench.project, &bench.home, &plugin] {
         assert!(
             !dir.join("canary").exists(),
@@ -884,4 +919,109 @@ fn through_a_client_logs_open_in_a_popup_and_sessions_in_choose_tree() {
     assert!(!tree.contains("main:"), "only our windows:\n{tree}");
     client.keys(&["Enter"]);
     client.wait_for_screen("hello from the agent");
+}
+
+/// The window the bench's one client shows.
+fn client_window(bench: &Bench) -> String {
+    bench
+        .tmux(["list-clients", "-F", "#{window_id}"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
+}
+
+#[track_caller]
+fn wait_for_message(bench: &Bench, text: &str) {
+    let mut last = String::new();
+    let found = crate::support::wait_for_or_none(WAIT, || {
+        last = bench.tmux(["show-messages"]).stdout;
+        last.contains(text).then_some(())
+    });
+    found.unwrap_or_else(|| panic!("no message {text:?}:\n{last}"));
+}
+
+#[track_caller]
+fn wait_for_client_window(bench: &Bench, window: &str) {
+    wait_for(&format!("the client to show {window}"), WAIT, || {
+        (client_window(bench) == window).then_some(())
+    });
+}
+
+#[test]
+fn through_a_client_the_next_key_goes_to_the_agent_waiting_longest_then_the_next() {
+    let bench = serve(Bench::with_tasks(&["old-11A", "new-11B", "busy-11C"]));
+    load(&bench, &plugin_dir());
+    let binding = bench.tmux(["list-keys", "-T", "prefix", "N"]).ok().stdout;
+    assert!(
+        binding.contains(&format!(
+            "run-shell -b \"{BIN} next --client '#{{client_name}}' --window '#{{window_id}}'\""
+        )),
+        "the key runs the binary itself: {binding}"
+    );
+    let client = Client::attach(&bench);
+    let home = client_window(&bench);
+    client.keys(&["C-b", "N"]);
+    wait_for_message(&bench, "scopecraft: nothing waits for you");
+    assert_eq!(client_window(&bench), home);
+
+    hooked_run(
+        &bench,
+        "old-11A",
+        "UserPromptSubmit prompt=go\n\
+         Notification notification_type=permission_prompt message=May\n\
+         wait gate-1\n\
+         UserPromptSubmit prompt=yes\n\
+         wait gate-9\n",
+        "",
+    );
+    let old = wait_for_state(&bench, "old-11A", "waiting (permission_prompt)");
+    hooked_run(
+        &bench,
+        "new-11B",
+        "UserPromptSubmit prompt=go\nStopFailure error=rate_limit\nwait gate-9\n",
+        "",
+    );
+    let new = wait_for_state(&bench, "new-11B", "blocked (rate_limit)");
+    hooked_run(
+        &bench,
+        "busy-11C",
+        "UserPromptSubmit prompt=go\nwait gate-9\n",
+        "",
+    );
+    wait_for_state(&bench, "busy-11C", "working");
+    let window =
+        |record: &serde_json::Value| record["tmux"]["windowId"].as_str().unwrap().to_string();
+    let (old, new) = (window(&old), window(&new));
+
+    // The menu's entry goes to the one waiting longest.
+    client.press_key();
+    client.wait_for_screen("Needs you: old-11A (implementation) waiting (permission_prompt)");
+    client.keys(&["n"]);
+    wait_for_client_window(&bench, &old);
+
+    // From there the key goes to the next, then round to the first.
+    client.keys(&["C-b", "N"]);
+    wait_for_client_window(&bench, &new);
+    wait_for_message(
+        &bench,
+        "scopecraft: 2/2 new-11B (implementation) blocked (rate_limit) for ",
+    );
+    client.keys(&["C-b", "N"]);
+    wait_for_client_window(&bench, &old);
+    wait_for_message(
+        &bench,
+        "scopecraft: 1/2 old-11A (implementation) waiting (permission_prompt) for ",
+    );
+
+    // Answered, old-11A works again: the key goes to what still waits.
+    gate(&bench, 1);
+    wait_for_state(&bench, "old-11A", "working");
+    client.keys(&["C-b", "N"]);
+    wait_for_client_window(&bench, &new);
+    wait_for_message(
+        &bench,
+        "scopecraft: 1/1 new-11B (implementation) blocked (rate_limit)",
+    );
+    gate(&bench, 9);
 }
