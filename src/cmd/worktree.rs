@@ -3,19 +3,14 @@
 //! without losing work.
 
 use anyhow::{Result, anyhow};
-use serde::Serialize;
 use std::io::Write;
 
 use super::{Globals, Run};
-use crate::books::Books;
-use crate::books::worktrees::{Merged, WorktreeBooks};
 use crate::cli::{WorktreeCleanArgs, WorktreeCommand, WorktreeListArgs};
 use crate::config::Config;
-use crate::git;
 use crate::ops::clean::{self, Branch, Outcome, Work};
-use crate::ops::landing::{Machine, uses};
+use crate::ops::worktrees::{self, Listed};
 use crate::output::{self, pad};
-use crate::worktree::{BRANCH_PREFIX, Layout, Ours};
 
 impl Run for WorktreeCommand {
     fn run(&self, globals: &Globals) -> Result<()> {
@@ -26,48 +21,11 @@ impl Run for WorktreeCommand {
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Listed {
-    env_id: String,
-    path: String,
-    branch: Option<String>,
-    head: Option<String>,
-    /// `clean`, `dirty`, or `missing` (its folder was deleted by hand).
-    state: &'static str,
-    /// Uncommitted changes, untracked files included, as `git status --short`.
-    changes: Vec<String>,
-    /// Commits ahead of `base`.
-    ahead: Option<u64>,
-    base: String,
-    /// The reason given to `git worktree lock`, when locked.
-    locked: Option<String>,
-    sessions: Vec<Session>,
-    /// How `merge` brought its branch into the base, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    merged: Option<Merged>,
-    /// State `saved`: the ref `worktree clean --force` kept it under.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    saved_ref: Option<String>,
-    /// State `saved`: the commands that bring it back.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    restore: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Session {
-    session_name: String,
-    task_id: String,
-    mode: String,
-    status: String,
-}
-
 impl Run for WorktreeListArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let config = Config::load(&project)?;
-        let Some(layout) = Layout::read(&project, &config)? else {
+        let Some((listed, base)) = worktrees::list(&project, &config)? else {
             if self.json {
                 return output::json(&Vec::<Listed>::new());
             }
@@ -80,82 +38,6 @@ impl Run for WorktreeListArgs {
             out.flush()?;
             return Ok(());
         };
-        let books = Books::for_project(&project)?;
-        let records = books.list()?;
-        let machine = Machine::read(&books)?;
-        let worktree_books = WorktreeBooks::for_project(&project)?;
-        let base = layout.base_name();
-        let base_commit = layout.checkout.head.clone();
-        let mut listed = Vec::new();
-        for Ours { env_id, worktree } in layout.ours() {
-            // Another project's (the projects share the worktrees folder).
-            if !machine
-                .owners_elsewhere(&project, &env_id, &worktree.path)?
-                .is_empty()
-            {
-                continue;
-            }
-            let changes = if worktree.missing {
-                Vec::new()
-            } else {
-                git::changes(&worktree.path)?
-            };
-            let ahead = match (&base_commit, &worktree.head) {
-                (Some(base), Some(head)) => {
-                    Some(git::count_ahead(&layout.checkout.path, base, head)?)
-                }
-                _ => None,
-            };
-            let sessions = records
-                .iter()
-                .filter(|r| r.status.is_live() && uses(r, &worktree.path))
-                .map(|r| Session {
-                    session_name: r.session_name.clone(),
-                    task_id: r.task_id.clone(),
-                    mode: r.mode_name().to_string(),
-                    status: r.status.to_string(),
-                })
-                .collect();
-            let merged = worktree_books.read(&env_id)?.and_then(|r| r.merged);
-            listed.push(Listed {
-                env_id,
-                path: worktree.path.display().to_string(),
-                branch: worktree.branch.clone(),
-                head: worktree.head.clone(),
-                state: if worktree.missing {
-                    "missing"
-                } else if changes.is_empty() {
-                    "clean"
-                } else {
-                    "dirty"
-                },
-                changes,
-                ahead,
-                base: base.clone(),
-                locked: worktree.locked.clone(),
-                sessions,
-                merged,
-                saved_ref: None,
-                restore: None,
-            });
-        }
-        for saved in clean::saved_refs(&layout.checkout.path, &layout.folder)? {
-            listed.push(Listed {
-                path: layout.folder.join(&saved.env_id).display().to_string(),
-                branch: Some(format!("{BRANCH_PREFIX}{}", saved.env_id)),
-                env_id: saved.env_id,
-                head: Some(saved.commit),
-                state: "saved",
-                changes: Vec::new(),
-                ahead: None,
-                base: base.clone(),
-                locked: None,
-                sessions: Vec::new(),
-                merged: None,
-                saved_ref: Some(saved.reference),
-                restore: Some(saved.restore),
-            });
-        }
         if self.json {
             return output::json(&listed);
         }

@@ -959,6 +959,8 @@ fn through_a_client_the_next_key_goes_to_the_agent_waiting_longest_then_the_next
         )),
         "the key runs the binary itself: {binding}"
     );
+    // Outside tmux there is no client to switch.
+    bench.run(["next"]).bad_input("not inside tmux");
     let client = Client::attach(&bench);
     let home = client_window(&bench);
     client.keys(&["C-b", "N"]);
@@ -990,6 +992,11 @@ fn through_a_client_the_next_key_goes_to_the_agent_waiting_longest_then_the_next
         "",
     );
     wait_for_state(&bench, "busy-11C", "working");
+    // The runs that need you come first in the status summary.
+    assert_eq!(bench.run(["status-line"]).ok().stdout, "◐ 1 ⊘ 1 ● 1\n");
+    wait_for("the pushed status", WAIT, || {
+        (expand(&bench, None, "#{E:@scopecraft_status}") == "◐ 1 ⊘ 1 ● 1").then_some(())
+    });
     let window =
         |record: &serde_json::Value| record["tmux"]["windowId"].as_str().unwrap().to_string();
     let (old, new) = (window(&old), window(&new));
