@@ -11,7 +11,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  failure (a program we ran failed, a file could not be written, …)
-  2  bad usage or bad input (unknown task or mode, malformed id, invalid --data, …)";
+  2  bad usage or bad input (unknown task or mode, bad id, invalid --data, …)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,40 +96,50 @@ Ends on Ctrl-C or SIGTERM; runs it started keep running.
 Examples:
   scopecraft-tmux serve --open           # the page in the browser
   scopecraft-tmux serve --port 0         # any free port
-  curl -H \"Authorization: Bearer $(cat ~/.scopecraft/serve.token)\" http://127.0.0.1:7317/sessions";
+  curl -H \"Authorization: Bearer $(cat ~/.scopecraft/serve.token)\" \\
+    http://127.0.0.1:7317/sessions";
 
 const DISPATCH_HELP: &str = "\
 Examples:
-  scopecraft-tmux dispatch fix-login-05A                 # auto mode, in tmux window scopecraft:fix-login-05A-auto
-  scopecraft-tmux dispatch fix-login-05A -m implementation -i 'Keep the diff small'
-  scopecraft-tmux dispatch fix-login-05A --exec detached  # headless; follow with `logs -f`
-  scopecraft-tmux dispatch fix-login-05A -m code-review --exec detached --save-to review.md
-  scopecraft-tmux dispatch fix-login-05A --exec docker    # in docker.image, the tree at /workspace
+  # the default mode (auto), in the tmux window scopecraft:fix-login-05A-auto
+  scopecraft-tmux dispatch fix-login-05A
+  scopecraft-tmux dispatch fix-login-05A -m implementation -i 'Keep it small'
+  # headless; follow it with `logs -f`
+  scopecraft-tmux dispatch fix-login-05A --exec detached
+  scopecraft-tmux dispatch fix-login-05A -m code-review --exec detached \\
+    --save-to review.md
+  # in docker.image, the working tree at /workspace
+  scopecraft-tmux dispatch fix-login-05A --exec docker
+  # the conversation of the task's earlier run, told what to do next
   scopecraft-tmux dispatch fix-login-05A --continue -i 'Now add tests'
-  scopecraft-tmux dispatch fix-login-05A -- --model sonnet   # arguments after -- go to the agent
-  scopecraft-tmux dispatch fix-login-05A --no-worktree   # in the main checkout
-  scopecraft-tmux dispatch fix-login-05A --agent codex   # Codex CLI instead of Claude Code
+  # arguments after -- go to the agent
+  scopecraft-tmux dispatch fix-login-05A -- --model sonnet
+  scopecraft-tmux dispatch fix-login-05A --no-worktree  # in the main checkout
+  scopecraft-tmux dispatch fix-login-05A --agent codex  # Codex, not Claude Code
 
-In a git repository the agent works in the task's worktree: branch task/<id>
-in ../<repo>.worktrees/<id> (a subtask uses its parent's id, so subtasks share
-their parent's worktree), made on first use, reused after. See `worktree --help`.
+In a git repository the agent works in the task's worktree: branch task/<id> in
+../<repo>.worktrees/<id> (a subtask uses its parent's id, so subtasks share
+their parent's worktree), made on first use, reused after; `worktree clean`
+removes it (see `worktree --help`).
 
-The agent is Claude Code (`claude`) unless --agent, or `agent` for the mode or the
-project in .tasks/.config/scopecraft-tmux.toml, names another: codex (Codex CLI),
-gemini (Gemini CLI), or a profile described in [agents.<name>]. SCOPECRAFT_AGENT
-replaces the program of whichever agent runs. Headless runs (detached, docker) ask
-for machine-readable output (`claude -p --output-format stream-json --verbose`,
-`codex exec --json -`, `gemini --output-format stream-json`) with the prompt on
-stdin and write the stream to the session's log. --continue resumes the recorded
-conversation with the agent that ran (`claude --resume <id>`, `codex resume <id>`,
-`gemini --resume <id>`) in any exec type, the new instructions as its prompt.
+The agent is Claude Code (`claude`) unless --agent, or `agent` for the mode or
+the project in .tasks/.config/scopecraft-tmux.toml, names another: codex (Codex
+CLI), gemini (Gemini CLI), or a profile described in [agents.<name>].
+SCOPECRAFT_AGENT replaces the program of whichever agent runs. Headless runs
+(detached, docker) ask for machine-readable output (`claude -p --output-format
+stream-json --verbose`, `codex exec --json -`, `gemini --output-format
+stream-json`) with the prompt on stdin and write the stream to the session's
+log. --continue resumes the recorded conversation with the agent that ran
+(`claude --resume <id>`, `codex resume <id>`, `gemini --resume <id>`) in any
+exec type, the new instructions as its prompt.
 
 Exit codes:
   0  success (also when the session was already running and got focused)
   1  failure (a program we ran failed, a file could not be written, …)
   2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
-     no tmux or tmux older than 3.0, an unknown agent or one not installed, no docker or no
-     Docker engine answering for --exec docker, nothing to --continue, …)";
+     no tmux or tmux older than 3.0, an unknown agent or one not installed, no
+     docker or no Docker engine answering for --exec docker, nothing to
+     --continue, …)";
 
 const LOGS_HELP: &str = "\
 A headless or Docker run's log is the agent's stream (Claude Code's or Gemini's
@@ -148,7 +158,8 @@ shows each of its runs in turn.
 
 Examples:
   scopecraft-tmux logs fix-login-05A -f
-  scopecraft-tmux logs fix-login-05A --mode code-review --raw | jq -c 'select(.type == \"result\")'
+  scopecraft-tmux logs fix-login-05A --mode code-review --raw \\
+    | jq -c 'select(.type == \"result\")'
 
 Exit codes:
   0  success; with -f: the run completed (exit 0)
@@ -185,13 +196,13 @@ pub struct PromptInput {
     /// The task id, as `scopecraft-tmux tasks` shows it
     pub task: String,
     /// The mode: `auto`, a name (`implementation`), or a path below .tasks/.modes (`implementation/code_review`)
-    /// [default: the project's default_mode, else auto]
+    /// [default: the project's default-mode, else auto]
     #[arg(short, long, value_name = "M")]
     pub mode: Option<String>,
-    /// Extra instructions appended to the prompt
+    /// Extra instructions appended to the prompt (at most 64 KiB)
     #[arg(short, long, value_name = "TEXT")]
     pub instructions: Option<String>,
-    /// Template variables as a JSON object, e.g. '{"feature_description": "…"}'
+    /// Template variables as a JSON object, e.g. '{"feature_description": "…"}' (at most 64 KiB)
     #[arg(long, value_name = "JSON")]
     pub data: Option<String>,
 }
@@ -415,9 +426,9 @@ pub struct WorktreeCleanArgs {
 }
 
 const MENU_HELP: &str = "\
-The plugin's key runs `menu --client #{client_name} --pane #{pane_id}`: the pane's
-directory picks the project, the menu is shown on the client, and each item
-either runs a tmux command or comes back here for the next page. Nothing is
+The plugin's key runs `menu --client #{client_name} --pane #{pane_id}`: the
+pane's directory picks the project, the menu is shown on the client, and each
+item either runs a tmux command or comes back here for the next page. Nothing is
 printed: messages go to the client's status line. With --print, the tmux
 commands are printed (one per line, in tmux's command syntax) instead.
 

@@ -8,6 +8,7 @@ mod support;
 
 mod agents;
 mod dispatch;
+mod docs;
 mod faults;
 mod foundation;
 mod headless;
