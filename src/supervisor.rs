@@ -178,8 +178,15 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
     }
     let gone = reason == Some(StopReason::Hangup) && tmux.as_ref().is_some_and(server_gone);
     let record = finish(&books, &name, status, reason, gone, &facts)?;
-    default_signals();
     publish_end(&books, &record, reason == Some(StopReason::Hangup));
+    // The run is told: from here a signal ends us as it ends any program,
+    // also one that came once the agent had ended (it would otherwise be
+    // lost while the pane waits for a key).
+    default_signals();
+    if let Some(signal) = signals.pending().find(|s| ENDING.contains(s)) {
+        // SAFETY: raise(2) of a signal whose action is now the default.
+        unsafe { libc::raise(signal) };
+    }
     if exec == ExecType::Tmux
         && reason != Some(StopReason::Hangup)
         && record.keep_pane != Some(false)
@@ -759,10 +766,13 @@ fn reap(pid: u32, in_terminal: bool) -> Result<Reaped> {
     }
 }
 
+/// The signals that end a run (and, once it has ended, us).
+const ENDING: [i32; 4] = [SIGTERM, SIGHUP, SIGINT, SIGQUIT];
+
 /// Puts back the default actions of the signals we caught, so that once the
 /// agent has ended `kill` or a closed window ends us as usual.
 fn default_signals() {
-    for signal in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+    for signal in ENDING {
         // SAFETY: resetting a disposition to its default.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
