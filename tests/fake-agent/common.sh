@@ -1,6 +1,6 @@
 # Shared by the fake Codex and Gemini CLIs (sourced): their behaviour from
 # $SCOPECRAFT_HOME/fake-agent/<task>.conf (else default.conf), and a record
-# of what they received in $SCOPECRAFT_HOME/fake-agent/calls/<task>.<pid>/
+# of what they received in $SCOPECRAFT_HOME/fake-agent/calls/<task>.<µs>.<pid>/
 # (argv, stdin, cwd, env, prompt), as the fake Claude Code keeps them.
 #
 #   exit_code=0     exit status
@@ -15,7 +15,9 @@ root="$SCOPECRAFT_HOME/fake-agent"
 task="${SCOPECRAFT_TASK_ID:-unknown}"
 exit_code=0 sleep=0 wait_for= replay= say=
 if [ -f "$root/$task.conf" ]; then . "$root/$task.conf"; elif [ -f "$root/default.conf" ]; then . "$root/default.conf"; fi
-calls="$root/calls/$task.$$"
+# Named by the start time (µs, fixed width) so that names sort in call
+# order; pids, as text, do not.
+calls="$root/calls/$task.${EPOCHREALTIME//[!0-9]/}.$$"
 mkdir -p "$calls" "$root/sessions"
 printf '%s\0' "$@" > "$calls/argv"
 pwd > "$calls/cwd"

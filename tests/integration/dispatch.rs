@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Bench, wait_for};
+use crate::support::{Bench, WAIT, wait_for};
 
 #[test]
 fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
@@ -35,7 +35,7 @@ fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
 
     assert_eq!(bench.windows(), ["scopecraft:fix-11A-implementation"]);
     // The supervisor sets the window's state just after writing the record.
-    let window = wait_for("the window's final state", Duration::from_secs(5), || {
+    let window = wait_for("the window's final state", WAIT, || {
         let window = bench.tmux([
             "show-options",
             "-w",
@@ -98,7 +98,7 @@ fn dispatch_makes_one_window_and_the_agent_gets_the_prompt_byte_for_byte() {
         .parent()
         .unwrap()
         .join(format!("terminal/{run}.log"));
-    wait_for("the pane output in the log", Duration::from_secs(5), || {
+    wait_for("the pane output in the log", WAIT, || {
         fs::read_to_string(&log)
             .ok()
             .filter(|text| text.contains("working"))
@@ -307,7 +307,7 @@ fn closing_the_window_or_stop_records_stopped() {
     assert!(again.stdout.contains("not running"), "{}", again.stdout);
     // The window shows the summary (written just after the record) until a
     // key is pressed.
-    wait_for("the summary in the window", Duration::from_secs(5), || {
+    wait_for("the summary in the window", WAIT, || {
         let pane = bench.tmux([
             "capture-pane",
             "-p",
@@ -322,16 +322,12 @@ fn closing_the_window_or_stop_records_stopped() {
         "scopecraft:asked-11B-implementation",
         "x",
     ]);
-    wait_for(
-        "the window to close after a key",
-        Duration::from_secs(5),
-        || {
-            (!bench
-                .windows()
-                .contains(&"scopecraft:asked-11B-implementation".to_string()))
-            .then_some(())
-        },
-    );
+    wait_for("the window to close after a key", WAIT, || {
+        (!bench
+            .windows()
+            .contains(&"scopecraft:asked-11B-implementation".to_string()))
+        .then_some(())
+    });
 }
 
 #[test]
@@ -394,7 +390,7 @@ fn dispatching_a_finished_session_again_reuses_its_window() {
     bench.run(["dispatch", "again-11A"]).ok();
     let first = bench.wait_for_status("again-11A", "implementation", "completed");
     bench.run(["dispatch", "again-11A"]).ok();
-    wait_for("the second run", Duration::from_secs(10), || {
+    wait_for("the second run", WAIT, || {
         let record = bench.record("again-11A", "implementation");
         (record["sessionHistory"].as_array().unwrap().len() == 2 && record["status"] == "completed")
             .then_some(())
@@ -617,11 +613,9 @@ fn attach_opens_the_chosen_gui_terminal_with_the_right_argv() {
     let attach = format!("tmux\n-S\n{socket}\nattach-session\n-t\n{window}\n");
     let read = |name: &str| -> String {
         let file = probe.dir.path().join(format!("{name}.argv"));
-        wait_for(
-            &format!("{name} to be started"),
-            Duration::from_secs(5),
-            || fs::read_to_string(&file).ok(),
-        )
+        wait_for(&format!("{name} to be started"), WAIT, || {
+            fs::read_to_string(&file).ok()
+        })
     };
     let cases = [
         ("wezterm", "wezterm", "start\n--\n"),
@@ -765,7 +759,7 @@ fn attach_from_a_shell_attaches_and_from_inside_tmux_switches() {
 
     // Outside tmux: this terminal attaches to the session's window.
     let mut outside = attach_client(&bench, &[crate::support::BIN, "attach", "look-11A"]);
-    let seen = wait_for("a client on the window", Duration::from_secs(10), || {
+    let seen = wait_for("a client on the window", WAIT, || {
         let clients = clients(&bench);
         (!clients.is_empty()).then_some(clients)
     });
@@ -777,7 +771,7 @@ fn attach_from_a_shell_attaches_and_from_inside_tmux_switches() {
     // Inside tmux: a client on the user's own session is switched to it.
     bench.tmux(["new-session", "-d", "-s", "work"]);
     let mut client = attach_client(&bench, &["tmux", "attach-session", "-t", "work"]);
-    wait_for("the user's client", Duration::from_secs(10), || {
+    wait_for("the user's client", WAIT, || {
         clients(&bench)
             .iter()
             .any(|c| c.starts_with("work "))
@@ -798,7 +792,7 @@ fn attach_from_a_shell_attaches_and_from_inside_tmux_switches() {
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     // run-shell has no client; a window of the user's session does.
     bench.tmux(["new-window", "-t", "work:", script.to_str().unwrap()]);
-    let switched = wait_for("the client to switch", Duration::from_secs(10), || {
+    let switched = wait_for("the client to switch", WAIT, || {
         let clients = clients(&bench);
         clients
             .iter()
@@ -817,7 +811,7 @@ fn attach_from_a_shell_attaches_and_from_inside_tmux_switches() {
 fn closing_the_last_run_window_sends_the_client_back_where_it_came_from() {
     let bench = Bench::with_tasks(&["back-11A", "shell-11B"]);
     let press_when_ended = |window: &str| {
-        wait_for("the summary in the window", Duration::from_secs(10), || {
+        wait_for("the summary in the window", WAIT, || {
             let pane = bench.tmux(["capture-pane", "-pJ", "-t", window]);
             pane.stdout.contains("Press any key").then_some(())
         });
@@ -827,7 +821,7 @@ fn closing_the_last_run_window_sends_the_client_back_where_it_came_from() {
     // From the user's own session (the menu's Attach switches the client).
     bench.tmux(["new-session", "-d", "-s", "work"]);
     let mut client = attach_client(&bench, &["tmux", "attach-session", "-t", "work"]);
-    let name = wait_for("the user's client", Duration::from_secs(10), || {
+    let name = wait_for("the user's client", WAIT, || {
         let run = bench.tmux(["list-clients", "-F", "#{client_name}"]);
         run.stdout.lines().next().map(str::to_string)
     });
@@ -844,11 +838,9 @@ fn closing_the_last_run_window_sends_the_client_back_where_it_came_from() {
         "the run's window is the session's last"
     );
     press_when_ended(&window);
-    wait_for(
-        "the scopecraft session to go",
-        Duration::from_secs(10),
-        || (bench.tmux(["has-session", "-t", "=scopecraft"]).code != Some(0)).then_some(()),
-    );
+    wait_for("the scopecraft session to go", WAIT, || {
+        (bench.tmux(["has-session", "-t", "=scopecraft"]).code != Some(0)).then_some(())
+    });
     let work = bench.tmux(["display-message", "-p", "-t", "work", "#{window_id}"]);
     assert_eq!(
         clients(&bench),
@@ -866,14 +858,12 @@ fn closing_the_last_run_window_sends_the_client_back_where_it_came_from() {
     let record = bench.wait_for_status("shell-11B", "implementation", "running");
     let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
     let mut outside = attach_client(&bench, &[crate::support::BIN, "attach", "shell-11B"]);
-    wait_for("a client on the window", Duration::from_secs(10), || {
+    wait_for("a client on the window", WAIT, || {
         (clients(&bench) == [format!("scopecraft {window}")]).then_some(())
     });
     bench.wait_for_status("shell-11B", "implementation", "completed");
     press_when_ended(&window);
-    wait_for("the client to end", Duration::from_secs(10), || {
-        outside.try_wait().unwrap()
-    });
+    wait_for("the client to end", WAIT, || outside.try_wait().unwrap());
     assert!(clients(&bench).is_empty());
 }
 
@@ -1119,7 +1109,7 @@ fn after_the_run_the_pane_closes_on_kill_like_any_program() {
     let record = bench.wait_for_status("done-11A", "implementation", "completed");
     let supervisor = record["supervisorPid"].as_u64().unwrap();
     crate::support::kill(supervisor, 15);
-    wait_for("the pane to close", Duration::from_secs(5), || {
+    wait_for("the pane to close", WAIT, || {
         bench.windows().is_empty().then_some(())
     });
 }

@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{Bench, kill, process_gone, wait_for};
+use crate::support::{Bench, WAIT, kill, process_gone, wait_for};
 
 /// What a command that used to hang gets before the test fails.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -205,7 +205,7 @@ fn no_lock_files_are_left_behind() {
     bench.run(["list"]).ok();
     bench.run(["worktree", "clean"]).ok();
     // The supervisors may still be releasing their last lock.
-    wait_for("no lock files", Duration::from_secs(10), || {
+    wait_for("no lock files", WAIT, || {
         lock_files(&bench).is_empty().then_some(())
     });
 }
@@ -226,7 +226,7 @@ fn already_running_names_the_live_process() {
             .ok()
     };
     dispatch();
-    let agent = wait_for("the agent's pid", Duration::from_secs(10), || {
+    let agent = wait_for("the agent's pid", WAIT, || {
         bench.record("orphan-11A", "implementation")["pid"].as_u64()
     });
     let record = bench.record("orphan-11A", "implementation");
@@ -241,7 +241,7 @@ fn already_running_names_the_live_process() {
     );
     // The supervisor dies; its agent lives on.
     kill(supervisor, libc::SIGKILL);
-    wait_for("the supervisor gone", Duration::from_secs(5), || {
+    wait_for("the supervisor gone", WAIT, || {
         process_gone(supervisor).then_some(())
     });
     let again = dispatch();
@@ -364,19 +364,19 @@ fn stop_ends_what_left_the_process_group_and_does_not_wait_for_it() {
             .run(["dispatch", task, "-e", "detached", "--no-worktree"])
             .ok();
         let calls = bench.wait_for_agent(task, 1);
-        let escaped: u64 = wait_for("the escaped process", Duration::from_secs(10), || {
+        let escaped: u64 = wait_for("the escaped process", WAIT, || {
             fs::read_to_string(calls[0].dir.join("escaped"))
                 .ok()
                 .and_then(|pid| pid.trim().parse().ok())
         });
         let running = bench.wait_for_status(task, "implementation", "running");
         if orphaned {
-            wait_for("the agent's pid", Duration::from_secs(10), || {
+            wait_for("the agent's pid", WAIT, || {
                 bench.record(task, "implementation")["pid"].as_u64()
             });
             let supervisor = running["supervisorPid"].as_u64().unwrap();
             kill(supervisor, libc::SIGKILL);
-            wait_for("the supervisor gone", Duration::from_secs(5), || {
+            wait_for("the supervisor gone", WAIT, || {
                 process_gone(supervisor).then_some(())
             });
         }
@@ -390,7 +390,7 @@ fn stop_ends_what_left_the_process_group_and_does_not_wait_for_it() {
         );
         wait_for(
             &format!("{task}: the escaped process to be ended"),
-            Duration::from_secs(5),
+            WAIT,
             || process_gone(escaped).then_some(()),
         );
     }
@@ -481,7 +481,7 @@ fn a_full_disk_loses_no_outcome_breaks_no_reading_and_leaves_no_half_dispatch() 
         bench
             .run(["dispatch", task, "-e", "detached", "--no-worktree"])
             .ok();
-        wait_for("the agent's pid", Duration::from_secs(10), || {
+        wait_for("the agent's pid", WAIT, || {
             bench.record(task, "implementation")["pid"].as_u64()
         });
     }

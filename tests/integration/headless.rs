@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Bench, fixtures, kill, process_gone, wait_for};
+use crate::support::{Bench, WAIT, fixtures, kill, process_gone, wait_for};
 
 /// 111 lines, 86 turns, $6.31, two tool errors.
 pub const LOG_A: &str = "task-test-feedback-flow-05B-1748658020078";
@@ -127,7 +127,7 @@ fn a_headless_run_shows_running_then_its_end_with_the_exit_code() {
         "{status}"
     );
     let id = running["agentSessionId"].as_str().unwrap().to_string();
-    let pid = wait_for("the agent's pid", Duration::from_secs(10), || {
+    let pid = wait_for("the agent's pid", WAIT, || {
         bench.record("review-11A", "implementation")["pid"].as_u64()
     });
     assert!(!process_gone(pid), "the recorded pid is the live agent");
@@ -244,13 +244,13 @@ fn stop_ends_the_whole_process_group_and_records_stopped() {
         .run(["dispatch", "halt-11A", "--exec", "detached"])
         .ok();
     let calls = bench.wait_for_agent("halt-11A", 1);
-    let child: u64 = wait_for("the agent's child", Duration::from_secs(10), || {
+    let child: u64 = wait_for("the agent's child", WAIT, || {
         fs::read_to_string(calls[0].dir.join("child"))
             .ok()
             .and_then(|pid| pid.trim().parse().ok())
     });
     let running = bench.wait_for_status("halt-11A", "implementation", "running");
-    wait_for("12 lines in the log", Duration::from_secs(10), || {
+    wait_for("12 lines in the log", WAIT, || {
         (log_of(&running).lines().count() == 12).then_some(())
     });
 
@@ -270,11 +270,9 @@ fn stop_ends_the_whole_process_group_and_records_stopped() {
     assert_eq!(record["status"], "stopped");
     assert_eq!(record["exitSignal"], "SIGTERM");
     assert!(process_gone(record["pid"].as_u64().unwrap()));
-    wait_for(
-        "the agent's child to be gone with its group",
-        Duration::from_secs(5),
-        || process_gone(child).then_some(()),
-    );
+    wait_for("the agent's child to be gone with its group", WAIT, || {
+        process_gone(child).then_some(())
+    });
     let logs = bench.run(["logs", "halt-11A"]).ok().stdout;
     assert!(logs.starts_with("── session "), "{logs}");
     assert!(
@@ -306,7 +304,7 @@ fn stop_kills_an_agent_that_ignores_sigterm_after_the_grace_period() {
         took >= Duration::from_secs(9) && took < Duration::from_secs(15),
         "SIGKILL after the 10 s grace period, took {took:?}"
     );
-    wait_for("the child to be killed too", Duration::from_secs(5), || {
+    wait_for("the child to be killed too", WAIT, || {
         process_gone(child).then_some(())
     });
 }
@@ -316,16 +314,11 @@ fn continue_resumes_the_conversation_after_each_kind_of_end_across_exec_types() 
     let bench = Bench::with_tasks(&["cont-11A"]);
     let task = "cont-11A";
     let wait_runs = |n: usize, status: &str| {
-        wait_for(
-            &format!("run {n} to be {status}"),
-            Duration::from_secs(20),
-            || {
-                let record = bench.record(task, "implementation");
-                (record["sessionHistory"].as_array().unwrap().len() == n
-                    && record["status"] == status)
-                    .then_some(record)
-            },
-        )
+        wait_for(&format!("run {n} to be {status}"), WAIT, || {
+            let record = bench.record(task, "implementation");
+            (record["sessionHistory"].as_array().unwrap().len() == n && record["status"] == status)
+                .then_some(record)
+        })
     };
 
     let continue_headless = |instructions: &str| {
@@ -368,7 +361,7 @@ fn continue_resumes_the_conversation_after_each_kind_of_end_across_exec_types() 
         .run(["dispatch", task, "--continue", "--exec", "detached"])
         .ok();
     bench.wait_for_agent(task, 4);
-    let fourth = wait_for("run 4's agent pid", Duration::from_secs(10), || {
+    let fourth = wait_for("run 4's agent pid", WAIT, || {
         let record = bench.record(task, "implementation");
         (record["sessionHistory"].as_array().unwrap().len() == 4 && record["pid"].is_u64())
             .then_some(record)
@@ -571,16 +564,12 @@ fn logs_follow_exits_with_the_runs_status() {
 
     // Follows the stream while the run lasts, then ends with it: 0.
     let following = Following::start(&bench, "ok-11A");
-    wait_for(
-        "the whole stream, followed",
-        Duration::from_secs(10),
-        || {
-            following
-                .output()
-                .contains("✓ result: success")
-                .then_some(())
-        },
-    );
+    wait_for("the whole stream, followed", WAIT, || {
+        following
+            .output()
+            .contains("✓ result: success")
+            .then_some(())
+    });
     assert_eq!(
         bench.record("ok-11A", "implementation")["status"],
         "running"
@@ -608,7 +597,7 @@ fn logs_follow_exits_with_the_runs_status() {
     assert_eq!(code, 3, "{output}");
 
     // Interrupted (supervisor and agent killed) while followed: 4.
-    let record = wait_for("gone-11D's agent", Duration::from_secs(10), || {
+    let record = wait_for("gone-11D's agent", WAIT, || {
         let record = bench.record("gone-11D", "implementation");
         record["pid"].is_u64().then_some(record)
     });
@@ -720,7 +709,7 @@ fn docker_runs_the_agent_with_the_working_tree_at_workspace() {
     bench.run(["stop", "boxstop-11B"]).ok();
     let stopped = bench.record("boxstop-11B", "implementation");
     assert_eq!(stopped["status"], "stopped");
-    wait_for("docker stop", Duration::from_secs(5), || {
+    wait_for("docker stop", WAIT, || {
         bench
             .docker_calls()
             .contains(&vec!["stop".to_string(), stop_container.clone()])
@@ -814,7 +803,7 @@ fn logs_of_a_tmux_run_show_the_windows_text() {
     bench.run(["dispatch", "pane-11A"]).ok();
     let record = bench.wait_for_status("pane-11A", "implementation", "completed");
     // The window is open with its summary: its text as tmux renders it.
-    let shown = wait_for("the summary in the pane", Duration::from_secs(5), || {
+    let shown = wait_for("the summary in the pane", WAIT, || {
         let shown = bench.run(["logs", "pane-11A"]).ok().stdout;
         shown.contains("Press any key").then_some(shown)
     });
@@ -834,7 +823,7 @@ fn logs_of_a_tmux_run_show_the_windows_text() {
         record["tmux"]["paneId"].as_str().unwrap(),
         "x",
     ]);
-    wait_for("the window to close", Duration::from_secs(5), || {
+    wait_for("the window to close", WAIT, || {
         bench.windows().is_empty().then_some(())
     });
     let shown = bench.run(["logs", "pane-11A"]).ok().stdout;

@@ -12,9 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::hooks::{gate, hooked_run, wait_for_state};
-use crate::support::{BIN, Bench, Run, copy_dir, wait_for};
-
-const WAIT: Duration = Duration::from_secs(20);
+use crate::support::{BIN, Bench, Run, WAIT, copy_dir, wait_for};
 
 fn plugin_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -380,7 +378,8 @@ fn the_menu_follows_the_state_of_the_sessions() {
     assert!(!main.contains("Stop…"), "nothing runs:\n{main}");
 
     bench.run(["dispatch", "run-11A"]).ok();
-    bench.wait_for_status("run-11A", "implementation", "running");
+    // Its window labelled as ours and its log open.
+    bench.wait_for_agent_started("run-11A", "implementation");
     let main = bench.run(["menu", "--print", "--pane", &pane]).ok().stdout;
     assert!(main.contains("Stop…"), "{main}");
     let stop = bench
@@ -850,6 +849,8 @@ fn the_status_line_follows_the_books_and_its_cache() {
     for task in ["a-11A", "b-11B"] {
         bench.run(["dispatch", task, "--exec", "detached"]).ok();
         bench.wait_for_status(task, "implementation", "completed");
+        // It still tidies the folder after writing the end.
+        bench.wait_for_supervisor_end(task, "implementation");
     }
     assert_eq!(bench.run(["status-line"]).ok().stdout, "✓ 2\n");
     // Make the folder look settled, so that the next call writes the cache.
@@ -908,8 +909,9 @@ fn through_a_client_logs_open_in_a_popup_and_sessions_in_choose_tree() {
     client.wait_for_screen("─ log-11A (implementation) ");
     client.wait_for_screen("(END)");
     client.keys(&["q"]);
+    // Its frame, not only the pager's text: keys go to an open popup.
     wait_for("the popup to close", WAIT, || {
-        (!client.screen().contains("(END)")).then_some(())
+        (!client.screen().contains("─ log-11A (implementation) ")).then_some(())
     });
 
     client.press_key();

@@ -17,6 +17,11 @@ pub mod served;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_scopecraft-tmux");
 
+/// How long a test waits for what the binary does in the background: long
+/// enough for a machine busy with other builds, since only a failure waits
+/// it out.
+pub const WAIT: Duration = Duration::from_secs(20);
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -170,7 +175,8 @@ impl Bench {
         fs::write(dir.join(format!("{task}.conf")), conf).unwrap();
     }
 
-    /// What the fake agent received, one entry per call for `task`.
+    /// What the fake agent received, one entry per call for `task`, in the
+    /// order of the calls (their folders are named by their start time).
     pub fn agent_calls(&self, task: &str) -> Vec<AgentCall> {
         let dir = self.scopecraft_home.join("fake-agent/calls");
         let Ok(entries) = fs::read_dir(&dir) else {
@@ -208,15 +214,11 @@ impl Bench {
     /// Waits until the agent for `task` has been called `count` times.
     #[track_caller]
     pub fn wait_for_agent(&self, task: &str, count: usize) -> Vec<AgentCall> {
-        wait_for(
-            &format!("{count} agent call(s) for {task}"),
-            Duration::from_secs(20),
-            || {
-                let calls = self.agent_calls(task);
-                (calls.len() >= count && calls.iter().all(|c| c.dir.join("prompt").exists()))
-                    .then_some(calls)
-            },
-        )
+        wait_for(&format!("{count} agent call(s) for {task}"), WAIT, || {
+            let calls = self.agent_calls(task);
+            (calls.len() >= count && calls.iter().all(|c| c.dir.join("prompt").exists()))
+                .then_some(calls)
+        })
     }
 
     /// The session record of `task` in `mode`, through `status --json`.
@@ -245,18 +247,45 @@ impl Bench {
     /// Waits until the session of `task` in `mode` has `status`.
     #[track_caller]
     pub fn wait_for_status(&self, task: &str, mode: &str, status: &str) -> serde_json::Value {
+        wait_for(&format!("{task} ({mode}) to be {status}"), WAIT, || {
+            let run = self.run(["status", task, "--mode", mode, "--json"]);
+            if run.code != Some(0) {
+                return None;
+            }
+            let record = run.json();
+            (record["status"] == status).then_some(record)
+        })
+    }
+
+    /// Waits until the supervisor of `task` in `mode` has taken the run
+    /// over and started the agent (the record has the agent's pid): the
+    /// record says `running` from the dispatch on, before the supervisor
+    /// has labelled its window or opened the log.
+    #[track_caller]
+    pub fn wait_for_agent_started(&self, task: &str, mode: &str) -> serde_json::Value {
         wait_for(
-            &format!("{task} ({mode}) to be {status}"),
-            Duration::from_secs(20),
+            &format!("the agent of {task} ({mode}) to start"),
+            WAIT,
             || {
-                let run = self.run(["status", task, "--mode", mode, "--json"]);
-                if run.code != Some(0) {
-                    return None;
-                }
-                let record = run.json();
-                (record["status"] == status).then_some(record)
+                let record = self.record(task, mode);
+                (record["status"] == "running" && record["pid"].is_u64()).then_some(record)
             },
         )
+    }
+
+    /// Waits until the supervisor of `task` in `mode` has ended: it still
+    /// tells tmux and tidies the books after writing how the run ended.
+    #[track_caller]
+    pub fn wait_for_supervisor_end(&self, task: &str, mode: &str) {
+        let record = self.record(task, mode);
+        let pid = record["supervisorPid"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{task} ({mode}) has no supervisor: {record}"));
+        wait_for(
+            &format!("the supervisor of {task} ({mode}) to end"),
+            WAIT,
+            || process_gone(pid).then_some(()),
+        );
     }
 
     /// `list-windows -a` of the private server: `session:name` per window.
