@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::headless::{LOG_A, replay};
-use crate::support::Bench;
 use crate::support::browser::{self, Browser, modified_ms};
 use crate::support::served::Served;
+use crate::support::{Bench, WAIT, wait_for};
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -127,7 +127,10 @@ fn the_page_runs_follows_and_stops_tasks_in_a_real_browser() {
     let row_b = "#tasks tr[data-task='page-12B']";
     page.click(&format!("{row_b} button.run"));
     wait_for_badge(&page, "page-12B", "implementation", "running");
-    assert_eq!(bench.windows(), ["scopecraft:page-12B-implementation"]);
+    // The record says running before its window is made.
+    wait_for("the run's window", WAIT, || {
+        (bench.windows() == ["scopecraft:page-12B-implementation"]).then_some(())
+    });
     page.click(&format!("{row_b} button.log"));
     page.wait(
         "the pane's text in the log viewer",
