@@ -248,10 +248,16 @@ fn return_clients(record: &Record) {
 /// possibly stuck (`stuckSince`, published to tmux) when it showed none for
 /// `after`: no hook event changed its state and its log (the pane's output
 /// for a tmux run, the stream for a headless one) did not grow. A sign
-/// clears the mark. Ends when `end` is dropped or the run ends.
+/// clears the mark: any word from the agent (a hook call clears it, also
+/// one that leaves the state as it was), and quiet counts again from there.
+/// Ends when `end` is dropped or the run ends.
 fn watch_for_stuck(books: Books, name: String, after: Duration, end: mpsc::Receiver<()>) {
     let every = (after / 4).clamp(Duration::from_millis(200), Duration::from_secs(30));
     std::thread::spawn(move || {
+        // Whether the record was marked when we last saw it, and when the
+        // agent last cleared a mark.
+        let mut marked = false;
+        let mut cleared = None;
         while let Err(mpsc::RecvTimeoutError::Timeout) = end.recv_timeout(every) {
             let Ok(Some(record)) = books.read_raw(&name) else {
                 continue;
@@ -259,15 +265,20 @@ fn watch_for_stuck(books: Books, name: String, after: Duration, end: mpsc::Recei
             if !record.status.is_live() {
                 return;
             }
+            if marked && record.stuck_since.is_none() {
+                cleared = humantime::parse_rfc3339(&record.last_updated).ok();
+            }
+            marked = record.stuck_since.is_some();
             let outputs = outputs(&books, &record);
-            if stuck_since(&record, after, &outputs).is_some() == record.stuck_since.is_some() {
+            if stuck_since(&record, after, &outputs, cleared).is_some() == marked {
                 continue;
             }
             let Ok(record) = update(&books, &name, |record| {
-                record.stuck_since = stuck_since(record, after, &outputs);
+                record.stuck_since = stuck_since(record, after, &outputs, cleared);
             }) else {
                 continue;
             };
+            marked = record.stuck_since.is_some();
             if let Some(tmux) = report_tmux(&record) {
                 let pane = record.tmux.as_ref().and_then(|p| p.pane_id.as_deref());
                 let _ = status::publish(&tmux, pane, record.state_word(), None);
@@ -293,9 +304,14 @@ fn outputs(books: &Books, record: &Record) -> Vec<PathBuf> {
 }
 
 /// When the last sign of a working run came, if it came longer than
-/// `after` ago: the latest of its start, its last state change and the
-/// last write to its `outputs`.
-fn stuck_since(record: &Record, after: Duration, outputs: &[PathBuf]) -> Option<String> {
+/// `after` ago: the latest of its start, its last state change, the last
+/// write to its `outputs` and the moment the agent last `cleared` a mark.
+fn stuck_since(
+    record: &Record,
+    after: Duration,
+    outputs: &[PathBuf],
+    cleared: Option<std::time::SystemTime>,
+) -> Option<String> {
     let working = record.status == Status::Running
         && record
             .agent_state
@@ -311,6 +327,7 @@ fn stuck_since(record: &Record, after: Duration, outputs: &[PathBuf]) -> Option<
     let last = [
         parse(&record.start_time),
         record.agent_state.as_ref().and_then(|s| parse(&s.since)),
+        cleared,
     ]
     .into_iter()
     .flatten()

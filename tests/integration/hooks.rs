@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Bench, wait_for};
+use crate::support::{Bench, WAIT, wait_for};
 
 /// A tmux run of `task` whose agent fires the hook `script` (see
 /// tests/fake-agent/claude); `wait gate-N` lines wait for [`gate`].
@@ -368,11 +368,23 @@ fn a_working_run_with_no_sign_of_life_is_shown_as_possibly_stuck() {
     assert!(table.contains("stuck (quiet "), "{table}");
     let printed = bench.run(["status-line"]).ok().stdout;
     assert_eq!(printed, "⧗ 1\n");
-    // A sign of life clears it (until the run is quiet again).
+    // A sign of life clears it, until the run is quiet again from the
+    // sign on: a mark that came back is a later one (so a busy machine that
+    // missed the moment it was clear still sees that it was).
+    let first = stuck["stuckSince"].as_str().unwrap().to_string();
     gate(&bench, 1);
-    wait_for("the run to work again", Duration::from_secs(20), || {
+    wait_for("the run to work again", WAIT, || {
         let record = bench.record("quiet-11A", "implementation");
-        record["stuckSince"].is_null().then_some(())
+        let again = record["stuckSince"].as_str();
+        again
+            .is_none_or(|since| since > first.as_str())
+            .then_some(())
+    });
+    // The run stays quiet: marked again, from the sign on.
+    wait_for("the run to be stuck again", WAIT, || {
+        let record = bench.record("quiet-11A", "implementation");
+        let again = record["stuckSince"].as_str()?;
+        (again > first.as_str()).then_some(())
     });
     gate(&bench, 2);
     bench.wait_for_status("quiet-11A", "implementation", "completed");
