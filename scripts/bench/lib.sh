@@ -1,8 +1,13 @@
 # Shared by the benchmarks: timing in the same run as a baseline, medians.
 # Sourced, not run.
 
-# Builds the release binary once and prints its path.
+# Builds the release binary once and prints its path; BENCH_BINARY names
+# another build to measure instead (an older commit's, to compare).
 bench_binary() {
+  if [ -n "${BENCH_BINARY:-}" ]; then
+    printf '%s\n' "$BENCH_BINARY"
+    return
+  fi
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   (cd "$root" && cargo build --release --locked --quiet) >&2

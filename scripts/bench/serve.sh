@@ -4,6 +4,7 @@
 # 50 connections); the server's peak memory while a WebSocket follows a
 # 200 MB log.
 #   scripts/bench/serve.sh [SECONDS] [RECORDS] [LOG_MB]
+# (BENCH_BINARY=path measures another build, an older commit's to compare.)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
@@ -55,14 +56,22 @@ token="${url#*token=}"
 base="http://127.0.0.1:$port"
 echo "GET /sessions answers $(curl -s -H "Authorization: Bearer $token" "$base/sessions" | grep -o '"sessionName"' | wc -l) records"
 
+# measure PATH: prints its requests per second and p99; keeps the rate in
+# $rps.
 measure() {
-  wrk -t2 -c50 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$base$1" \
-    | awk -v path="$1" '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} END {printf "%-36s %10s req/s   p99 %s\n", path, rps, p99}'
+  local line
+  line="$(wrk -t2 -c50 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$base$1" \
+    | awk -v path="$1" '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
+      END {printf "%-36s %10s req/s   p99 %-9s%s\n", path, rps, p99, bad ? "   NOT 2xx: " bad : ""}')"
+  echo "$line"
+  rps="$(awk '{print $2}' <<<"$line")"
 }
+measure /healthz; healthz_before="$rps"
+measure /sessions; sessions="$rps"
+measure /status/implementation/bench-1; status="$rps"
 measure /healthz
-measure /sessions
-measure /status/implementation/bench-1
-measure /healthz
+healthz="$(awk -v a="$healthz_before" -v b="$rps" 'BEGIN { print (a + b) / 2 }')"
+echo "ratio to /healthz (req/s): /sessions $(ratio "$sessions" "$healthz"), /status $(ratio "$status" "$healthz")"
 
 # A WebSocket following a live run's 200 MB log (raw), read as fast as it
 # comes; the server's peak resident memory before and after.

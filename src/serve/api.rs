@@ -91,6 +91,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such route (see /openapi.json)")
         })
+        .layer(axum::middleware::map_response(errors_as_json))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
@@ -137,6 +138,26 @@ impl IntoResponse for ApiError {
 }
 
 type Answer = Result<Response, ApiError>;
+
+/// The refusals of a request's parts (a path, query or body that does not
+/// parse, a WebSocket route asked without its upgrade) come as text: they
+/// become the `{"error": …}` every other error is, as the OpenAPI
+/// document says.
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !text || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    ApiError::new(status, String::from_utf8_lossy(&body).trim()).into_response()
+}
 
 /// Runs blocking work (files, processes) off the async threads.
 async fn blocking<T: Send + 'static>(
@@ -357,11 +378,14 @@ async fn modes(State(server): State<Arc<Server>>, Query(query): Query<ProjectQue
     Ok(json_answer(StatusCode::OK, &modes))
 }
 
-/// What `list --json` gives for the project.
+/// What `list --json` gives for the project (kept until its books change).
 async fn sessions(State(server): State<Arc<Server>>, Query(query): Query<ProjectQuery>) -> Answer {
     let project = project_of(&server, query.project).await?;
-    let records = blocking(move || Books::for_project(&project)?.list()).await?;
-    Ok(json_answer(StatusCode::OK, &records))
+    let body = {
+        let server = server.clone();
+        blocking(move || server.sessions.list_json(&project)).await?
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 // ── one session ────────────────────────────────────────────────────────

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::Server;
+use super::cache::Generations;
 use crate::books::{self, Books, Record};
 
 /// Changes that arrive this close together are sent as one.
@@ -26,8 +27,12 @@ pub struct LiveWatcher {
 }
 
 /// Watches the books under `home`; each change of a record sends its
-/// project's id on `changes`.
-pub fn watch_books(home: &Path, changes: broadcast::Sender<String>) -> Result<LiveWatcher> {
+/// project's id on `changes` and moves its generation on.
+pub fn watch_books(
+    home: &Path,
+    changes: broadcast::Sender<String>,
+    generations: Arc<Generations>,
+) -> Result<LiveWatcher> {
     let projects = home.join("projects");
     std::fs::create_dir_all(&projects)
         .with_context(|| format!("creating {}", projects.display()))?;
@@ -37,12 +42,12 @@ pub fn watch_books(home: &Path, changes: broadcast::Sender<String>) -> Result<Li
     })
     .context("starting the file watcher")?;
     let watcher = Arc::new(Mutex::new(watcher));
-    add_watch(&watcher, &projects);
+    add_watch(&watcher, &projects, &generations);
     for project in folders(&projects) {
-        add_watch(&watcher, &project);
+        add_watch(&watcher, &project, &generations);
         let sessions = project.join("sessions");
         if sessions.is_dir() {
-            add_watch(&watcher, &sessions);
+            add_watch(&watcher, &sessions, &generations);
         }
     }
     let shared = Arc::downgrade(&watcher);
@@ -50,8 +55,13 @@ pub fn watch_books(home: &Path, changes: broadcast::Sender<String>) -> Result<Li
         // Ends when the watcher, and with it the sender, is dropped.
         for event in received {
             let Ok(event): notify::Result<notify::Event> = event else {
+                // Events may be lost: nothing kept can be trusted.
+                generations.changed_all();
                 continue;
             };
+            if event.need_rescan() {
+                generations.changed_all();
+            }
             if matches!(event.kind, EventKind::Access(_)) {
                 continue;
             }
@@ -65,12 +75,17 @@ pub fn watch_books(home: &Path, changes: broadcast::Sender<String>) -> Result<Li
                     // A new project folder, or its sessions folder.
                     [id] | [id, "sessions"] if path.is_dir() => {
                         if let Some(watcher) = shared.upgrade() {
-                            add_watch(&watcher, path);
+                            add_watch(&watcher, path, &generations);
                             let sessions = path.join("sessions");
                             if parts.len() == 1 && sessions.is_dir() {
-                                add_watch(&watcher, &sessions);
+                                add_watch(&watcher, &sessions, &generations);
                             }
                         }
+                        changed.push((*id).to_string());
+                    }
+                    // One removed (or moved away): its watch went with it.
+                    [id] | [id, "sessions"] => {
+                        generations.not_watching(path);
                         changed.push((*id).to_string());
                     }
                     [id, "sessions", _] if books::is_record_path(path) => {
@@ -81,6 +96,7 @@ pub fn watch_books(home: &Path, changes: broadcast::Sender<String>) -> Result<Li
             }
             changed.dedup();
             for id in changed {
+                generations.changed(&id);
                 let _ = changes.send(id);
             }
         }
@@ -88,13 +104,14 @@ pub fn watch_books(home: &Path, changes: broadcast::Sender<String>) -> Result<Li
     Ok(LiveWatcher { _watcher: watcher })
 }
 
-fn add_watch(watcher: &Mutex<RecommendedWatcher>, dir: &Path) {
+fn add_watch(watcher: &Mutex<RecommendedWatcher>, dir: &Path, generations: &Generations) {
     let mut watcher = watcher.lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(err) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-        eprintln!(
+    match watcher.watch(dir, RecursiveMode::NonRecursive) {
+        Ok(()) => generations.watching(dir),
+        Err(err) => eprintln!(
             "scopecraft-tmux: warning: not watching {}: {err}",
             dir.display()
-        );
+        ),
     }
 }
 

@@ -4,6 +4,7 @@
 //! command that starts an async runtime.
 
 mod api;
+mod cache;
 mod guard;
 mod live;
 mod projects;
@@ -27,6 +28,8 @@ pub struct Server {
     pub token: String,
     pub port: u16,
     pub projects: projects::Projects,
+    /// `GET /sessions` answers, kept until their books change.
+    pub sessions: cache::Sessions,
     /// The projects whose books changed (their ids), from the watcher.
     pub changes: broadcast::Sender<String>,
     /// Becomes true when the server is asked to end.
@@ -69,11 +72,13 @@ async fn serve(
     let port = listener.local_addr()?.port();
     let (changes, _) = broadcast::channel(256);
     let (stop, shutdown) = watch::channel(false);
-    let _watcher = live::watch_books(&home, changes.clone())?;
+    let generations = Arc::new(cache::Generations::default());
+    let _watcher = live::watch_books(&home, changes.clone(), generations.clone())?;
     let server = Arc::new(Server {
         token,
         port,
         projects: projects::Projects::new(home, current),
+        sessions: cache::Sessions::new(generations),
         changes,
         shutdown: shutdown.clone(),
     });

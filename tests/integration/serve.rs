@@ -324,6 +324,11 @@ fn the_server_refuses_strangers_and_bad_input() {
         "/status/implementation/%2E%2E",
         "/stop/a%2F..%2Fb/safe-11A",
         "/tasks/x%24y",
+        "/status/implementation/%FF",
+        "/sessions?project=a&project=b",
+        // A WebSocket route asked without its upgrade.
+        "/events",
+        "/logs/implementation/safe-11A",
     ] {
         let answer = served.get(path);
         assert_eq!(answer.status, 400, "{path}: {}", answer.body);
@@ -415,4 +420,86 @@ fn one_server_serves_every_project_and_ends_on_sigterm() {
         served.child.try_wait().unwrap()
     });
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn the_kept_session_list_follows_the_books() {
+    let bench = Bench::with_tasks(&["keep-12A", "keep-12B"]);
+    bench.agent_behaviour("default", "exit_code=0\n");
+    let served = Served::start(&bench);
+    assert_eq!(
+        served.get("/sessions").expect(200).json(),
+        Value::Array(vec![])
+    );
+
+    // A run from the command line shows up, and stays while asked again.
+    bench
+        .run(["dispatch", "keep-12A", "--exec", "detached"])
+        .ok();
+    wait_for_json(&served, "/sessions", "the ended run in the list", |s| {
+        s[0]["status"] == "completed"
+    });
+    let kept = served.get("/sessions").expect(200);
+    assert_eq!(kept.header("content-type"), Some("application/json"));
+    assert_eq!(served.get("/sessions").expect(200).body, kept.body);
+
+    // A record rewritten on disk, as a supervisor writes it: the list
+    // follows.
+    let path = bench.record_path("keep-12A.implementation");
+    let original = fs::read_to_string(&path).unwrap();
+    let changed = original.replace("\"exitCode\": 0", "\"exitCode\": 5");
+    assert_ne!(changed, original);
+    fs::write(path.with_extension("tmp-test"), &changed).unwrap();
+    fs::rename(path.with_extension("tmp-test"), &path).unwrap();
+    wait_for_json(&served, "/sessions", "the rewritten record", |s| {
+        s[0]["exitCode"] == 5
+    });
+
+    // A run whose supervisor dies without a word changes no file: the
+    // next answer says interrupted all the same.
+    let mut supervisor = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let pid = supervisor.id();
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let ticks = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(19)
+        .unwrap();
+    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let record: Value = serde_json::from_str(&original).unwrap();
+    let live = serde_json::json!({
+        "sessionName": "keep-12B.implementation", "taskId": "keep-12B",
+        "status": "running", "execType": "detached", "mode": "implementation",
+        "supervisorPid": pid, "supervisorStartTicks": ticks.parse::<u64>().unwrap(),
+        "bootId": boot.trim(), "startTime": "2099-01-01T00:00:00.000Z",
+        "lastUpdated": "2099-01-01T00:00:00.000Z",
+        "logFile": record["logFile"].as_str().unwrap().replace("keep-12A", "keep-12B"),
+        "projectRoot": record["projectRoot"], "workdir": record["workdir"],
+        "sessionHistory": [{"sessionId": "0b9c6c1e-8f8e-4c55-9f37-2d1c7d7f3a10",
+                            "startTime": "2099-01-01T00:00:00.000Z"}],
+    });
+    let live_path = bench.record_path("keep-12B.implementation");
+    fs::write(live_path.with_extension("tmp-test"), live.to_string()).unwrap();
+    fs::rename(live_path.with_extension("tmp-test"), &live_path).unwrap();
+    wait_for_json(&served, "/sessions", "the live record", |s| {
+        s[0]["sessionName"] == "keep-12B.implementation" && s[0]["status"] == "running"
+    });
+    assert_eq!(
+        served.get("/sessions").expect(200).json()[0]["status"],
+        "running"
+    );
+    supervisor.kill().unwrap();
+    supervisor.wait().unwrap();
+    let answer = served.get("/sessions").expect(200).json();
+    assert_eq!(answer[0]["sessionName"], "keep-12B.implementation");
+    assert_eq!(answer[0]["status"], "interrupted");
+    assert_eq!(
+        bench.record("keep-12B", "implementation")["status"],
+        "interrupted"
+    );
 }
