@@ -42,6 +42,9 @@ pub enum Command {
     /// Start an agent on a task: in a tmux window (default), headless, or in Docker
     #[command(after_help = DISPATCH_HELP)]
     Dispatch(DispatchArgs),
+    /// Run the agent on a task in the foreground of this terminal (no tmux needed); exits with its code
+    #[command(after_help = WORK_HELP)]
+    Work(WorkArgs),
     /// List sessions: what runs, where, how it ended
     List(ListArgs),
     /// Show one task's session(s)
@@ -237,6 +240,41 @@ pub struct DispatchArgs {
     /// The tmux session for the window [default: scopecraft, or tmux.session in the configuration]
     #[arg(long, value_name = "NAME")]
     pub session: Option<String>,
+    /// Run the agent in the main checkout instead of the task's git worktree
+    #[arg(long)]
+    pub no_worktree: bool,
+    /// The agent: claude, codex, gemini, or a profile in [agents.<name>] of the configuration
+    /// [default: the mode's agent, else the project's, else claude]
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// Arguments passed to the agent as they are
+    #[arg(last = true, value_name = "AGENT ARGS")]
+    pub agent_args: Vec<String>,
+}
+
+const WORK_HELP: &str = "\
+The agent gets the prompt, the worktree and the hooks a tmux dispatch gives it,
+but runs here, in this terminal, until it ends; this command is its supervisor
+and records the run in the books (`list` and `status` show it as exec
+`terminal`, Scopecraft's reader as an interactive session). Ctrl-C reaches the
+agent, not us. One run per task and mode: when that task and mode already run
+(in tmux, headless or in another terminal) nothing starts.
+
+Examples:
+  scopecraft-tmux work fix-login-05A
+  scopecraft-tmux work fix-login-05A -m implementation -i 'Keep the diff small'
+  scopecraft-tmux work fix-login-05A --agent codex -- --model o3
+
+Exit codes:
+  the agent's exit code (128 + N when it died by signal N), or:
+  1  failure (the agent could not be started, the books could not be written, …)
+  2  bad usage or bad input (unknown task or mode, that task and mode already
+     run, an unknown agent or one not installed, …)";
+
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    #[command(flatten)]
+    pub input: PromptInput,
     /// Run the agent in the main checkout instead of the task's git worktree
     #[arg(long)]
     pub no_worktree: bool,

@@ -57,7 +57,9 @@ struct StreamFacts {
     result_text: Option<String>,
 }
 
-pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()> {
+/// Runs the agent of the record at `record_path` to its end; returns its
+/// exit status (none when it never started).
+pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<Option<ExitStatus>> {
     let (books, name) = books::locate(record_path)?;
     // The status summary needs the home of these books, whatever
     // environment tmux gave us.
@@ -80,7 +82,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
             record.close_current_run();
         })?;
         publish_end(&books, &record, false);
-        return Ok(());
+        return Ok(None);
     }
     if let Some(tmux) = &tmux {
         announce(&books, tmux, &record);
@@ -128,8 +130,12 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
                 &child,
                 &mut signals,
                 container.as_ref(),
-                exec == ExecType::Tmux,
+                exec.is_interactive(),
             )?;
+            // `work`: the terminal is ours again once the agent is gone.
+            if exec == ExecType::Terminal {
+                reclaim_terminal();
+            }
             // Asked to stop: what the agent left running goes too.
             if reason.is_some() {
                 let unended = end_leftovers(&spare);
@@ -195,7 +201,7 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<()>
         wait_for_key();
         return_clients(&record);
     }
-    Ok(())
+    Ok(status)
 }
 
 /// Before the window closes: when it is the last of its session, tmux
@@ -351,7 +357,7 @@ fn transcript_start(record: &Record, exec: ExecType) -> Option<transcript::Start
         .agent
         .as_deref()
         .is_none_or(|agent| agent == "claude");
-    if exec != ExecType::Tmux || !claude || record.run_name().is_none() {
+    if !exec.is_interactive() || !claude || record.run_name().is_none() {
         return None;
     }
     let id = record.agent_session_id.as_deref()?;
@@ -498,7 +504,7 @@ fn spawn(
         .env("SCOPECRAFT_SESSION_NAME", &record.session_name);
 
     let command = cmd.command_mut();
-    if exec == ExecType::Tmux {
+    if exec.is_interactive() {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             command.pre_exec(|| {

@@ -105,21 +105,31 @@ pub enum ExecType {
     Detached,
     /// Headless, inside `docker run`
     Docker,
+    /// In the foreground of the terminal that ran `work` (not a `--exec`
+    /// choice: `work` is the command for it)
+    #[value(skip)]
+    Terminal,
 }
 
 impl ExecType {
+    /// Whether the agent runs on a terminal, for a person (tmux, `work`).
+    pub fn is_interactive(self) -> bool {
+        matches!(self, ExecType::Tmux | ExecType::Terminal)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ExecType::Tmux => "tmux",
             ExecType::Detached => "detached",
             ExecType::Docker => "docker",
+            ExecType::Terminal => "terminal",
         }
     }
 
-    /// Scopecraft's `type`: tmux runs are interactive.
+    /// Scopecraft's `type`: tmux and terminal runs are interactive.
     pub fn scopecraft_type(self) -> &'static str {
         match self {
-            ExecType::Tmux => "interactive",
+            ExecType::Tmux | ExecType::Terminal => "interactive",
             ExecType::Detached | ExecType::Docker => "autonomous-task",
         }
     }

@@ -45,6 +45,7 @@ impl DispatchArgs {
             agent: self.agent.clone(),
             agent_args: self.agent_args.clone(),
             focus_existing: true,
+            foreground: false,
         }
     }
 }

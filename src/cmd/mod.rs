@@ -17,6 +17,7 @@ mod status_line;
 mod stop;
 mod supervise;
 mod tasks;
+mod work;
 mod worktree;
 
 use std::path::Path;
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Modes(args) => args.run(&ctx),
         Command::Prompt(args) => args.run(&ctx),
         Command::Dispatch(args) => args.run(&ctx),
+        Command::Work(args) => args.run(&ctx),
         Command::List(args) => args.run(&ctx),
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),

@@ -8,6 +8,6 @@ use crate::supervisor;
 
 impl Run for SuperviseArgs {
     fn run(&self, _globals: &Globals) -> Result<()> {
-        supervisor::run(&self.record, self.path.as_deref())
+        supervisor::run(&self.record, self.path.as_deref()).map(drop)
     }
 }

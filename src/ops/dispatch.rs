@@ -55,6 +55,9 @@ pub struct Request {
     /// Select the window of a run that is already live (and switch to it
     /// when inside tmux).
     pub focus_existing: bool,
+    /// `work`: the agent runs in the foreground of this terminal, its
+    /// supervisor being the caller (see [`work`]); `exec` is ignored.
+    pub foreground: bool,
 }
 
 /// What a dispatch did, and what the user should know about it.
@@ -286,7 +289,17 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
             names::quoted(&session)
         ))
     })?;
-    let exec = args.exec.unwrap_or_else(|| config.exec_for(&mode));
+    let exec = if args.foreground {
+        ExecType::Terminal
+    } else {
+        args.exec.unwrap_or_else(|| config.exec_for(&mode))
+    };
+    if exec == ExecType::Terminal && !args.foreground {
+        bail_input!(
+            "the exec type `terminal` is not a dispatch: run the agent in this terminal with `scopecraft-tmux work {}`",
+            input.task
+        );
+    }
     // A new prompt is composed first: that resolves the task, whose own id
     // names the session however the task was named (a subtask also by its
     // id without the NN_ prefix): one key, one session.
@@ -341,7 +354,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         ))
     })?;
     let profile = Profile::named(config, &agent_name)?;
-    let style = if exec == ExecType::Tmux {
+    let style = if exec.is_interactive() {
         Style::Interactive
     } else {
         Style::Headless
@@ -671,7 +684,7 @@ fn save_to(
     mode: &str,
     task: &str,
 ) -> Result<Option<PathBuf>> {
-    if exec == ExecType::Tmux {
+    if exec.is_interactive() {
         if args.save_to.is_some() {
             bail_input!(
                 "--save-to needs a headless run (--exec detached or docker): an interactive run has no final result"
@@ -910,6 +923,10 @@ fn execute(
                 None
             }
             ExecType::Detached | ExecType::Docker => Some(start_detached(plan, &mut record)?),
+            ExecType::Terminal => {
+                in_the_foreground(&mut record);
+                None
+            }
         };
         plan.books.write(&mut record)?;
         Ok(supervisor)
@@ -960,13 +977,19 @@ fn check_room(dir: &Path) -> Result<()> {
 /// Ends what a dispatch started before it failed: the supervisor (whose
 /// record could not be completed) or the window.
 fn end_started(record: &Record) {
-    if let Some(supervisor) = record.supervisor_pid.and_then(|pid| {
-        procs::Process::find(
-            pid,
-            record.supervisor_start_ticks,
-            record.boot_id.as_deref(),
-        )
-    }) {
+    // A `work` run's supervisor is this process.
+    let me = std::process::id();
+    if let Some(supervisor) = record
+        .supervisor_pid
+        .filter(|&pid| pid != me)
+        .and_then(|pid| {
+            procs::Process::find(
+                pid,
+                record.supervisor_start_ticks,
+                record.boot_id.as_deref(),
+            )
+        })
+    {
         supervisor.signal(libc::SIGKILL);
     }
     if let Some(place) = &record.tmux
@@ -1214,6 +1237,16 @@ fn respawn_finished_window(
     commands.add(command);
     commands.add(["display-message", "-p", "-t", pane, PLACE_FORMAT]);
     tmux.run(&commands).ok()
+}
+
+/// A `work` run: the caller is its supervisor, and runs it once the record
+/// is written ([`crate::supervisor::run`]); until then the record says so,
+/// and a reader sees a live run.
+fn in_the_foreground(record: &mut Record) {
+    let me = std::process::id();
+    record.supervisor_pid = Some(me);
+    record.supervisor_start_ticks = procs::start_ticks(me);
+    record.boot_id = procs::boot_id();
 }
 
 /// Starts the supervisor in the background, in a session of its own so it

@@ -15,6 +15,7 @@ pub mod merge;
 pub mod sessions;
 pub mod stop;
 pub mod waiting;
+pub mod work;
 pub mod worktrees;
 
 use anyhow::Result;

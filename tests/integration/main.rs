@@ -18,4 +18,5 @@ mod page;
 mod plugin;
 mod scopecraft;
 mod serve;
+mod work;
 mod worktree;
