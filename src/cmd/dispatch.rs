@@ -98,6 +98,13 @@ fn report_existing(record: &Record) -> Result<()> {
             place.window_name,
             place.window_id.as_deref().unwrap_or("?")
         )?,
+        (Some(ExecType::Terminal), _) => writeln!(
+            out,
+            "{} ({}) is already running in a terminal (`work`, {})",
+            record.task_id,
+            record.mode_name(),
+            sessions::live_process(record)
+        )?,
         _ => writeln!(
             out,
             "{} ({}) is already running headless ({}); follow it with: scopecraft-tmux logs {} --mode {} -f",

@@ -21,6 +21,18 @@ pub struct Window {
 /// or a closed window is bad input, said so with what to do instead.
 pub fn window(record: &Record) -> Result<Window> {
     let (Some(ExecType::Tmux), Some(place)) = (record.exec_type, &record.tmux) else {
+        if record.exec_type == Some(ExecType::Terminal) {
+            bail_input!(
+                "{} ({}) {} in the terminal that ran `work`; there is no window to attach to",
+                record.task_id,
+                record.mode_name(),
+                if record.status.is_live() {
+                    "runs"
+                } else {
+                    "ran"
+                }
+            );
+        }
         if record.status.is_live() {
             bail_input!(
                 "{} ({}) runs headless; there is no window to attach to. Follow it with: scopecraft-tmux logs {} --mode {} -f",

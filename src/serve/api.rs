@@ -247,7 +247,7 @@ fn status_json(record: &Record) -> Value {
     status.insert("running".into(), json!(record.status.is_live()));
     status.insert(
         "headless".into(),
-        json!(record.exec_type != Some(ExecType::Tmux)),
+        json!(!record.exec_type.is_some_and(ExecType::is_interactive)),
     );
     if let Some(exec) = record.exec_type {
         status.insert("execType".into(), json!(exec));

@@ -132,7 +132,16 @@ fn work_is_refused_while_that_task_and_mode_run() {
         refused.stderr
     );
     let again = bench.run(["dispatch", "busy-13A"]).ok();
-    assert!(again.stdout.contains("already running"), "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("is already running in a terminal (`work`, pid "),
+        "{}",
+        again.stdout
+    );
+    bench
+        .run(["attach", "busy-13A"])
+        .bad_input("runs in the terminal that ran `work`");
     assert_eq!(bench.agent_calls("busy-13A").len(), 1);
     assert!(bench.windows().is_empty(), "{:?}", bench.windows());
     // `--exec terminal` is not a dispatch.
