@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::context::Context;
 use super::pages::Action;
-use crate::books::Record;
+use crate::books::{ExecType, Record};
 use crate::config::Config;
 use crate::menu;
 use crate::ops::choices::{self, ModeChoice};
@@ -63,7 +63,8 @@ impl Context<'_> {
                     mode,
                     "--continue".into(),
                 ];
-                if let Some(exec) = record.exec_type {
+                // A `work` run resumes in tmux: the menu has no terminal.
+                if let Some(exec) = record.exec_type.filter(|e| *e != ExecType::Terminal) {
                     args.extend(["--exec".into(), exec.to_string()]);
                 }
                 self.run_here(&root, &args)

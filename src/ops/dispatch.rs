@@ -146,6 +146,7 @@ fn elsewhere_note(existing: &Record, asked: ExecType, focused: bool) -> Option<S
         ExecType::Tmux => "in tmux",
         ExecType::Detached => "headless (detached)",
         ExecType::Docker => "in Docker",
+        ExecType::Terminal => "in a terminal (work)",
     };
     let instead = if runs == ExecType::Tmux && focused {
         ": its window is focused instead"
