@@ -266,10 +266,12 @@ Examples:
   scopecraft-tmux work fix-login-05A --agent codex -- --model o3
 
 Exit codes:
-  the agent's exit code (128 + N when it died by signal N), or:
-  1  failure (the agent could not be started, the books could not be written, …)
+  0  the agent exited 0
+  1  the agent exited 1, or it could not be started, or the books could not
+     be written
   2  bad usage or bad input (unknown task or mode, that task and mode already
-     run, an unknown agent or one not installed, …)";
+     run, an unknown agent or one not installed, …), or the agent exited 2
+  3+ the agent's exit code; 128 + N when signal N ended it";
 
 #[derive(Debug, Args)]
 pub struct WorkArgs {
