@@ -32,7 +32,8 @@ impl Run for NextArgs {
         let queue = waiting::queue(&records);
         let client = self.client.as_deref();
         let mut commands = Vec::new();
-        match waiting::after(&queue, self.window.as_deref()) {
+        let current = self.window.clone().or_else(pane_window);
+        match waiting::after(&queue, current.as_deref()) {
             None => commands.push(menu::message(client, "nothing waits for you")),
             Some(record) => {
                 let mut switch = vec!["switch-client".to_string()];
@@ -85,6 +86,16 @@ fn describe(record: &Record) -> String {
         record.mode_name(),
         record.state_label()
     )
+}
+
+/// From a shell inside tmux (no `--window`): the window of its pane.
+fn pane_window() -> Option<String> {
+    let pane = std::env::var("TMUX_PANE").ok()?;
+    let answer = Tmux::from_env()
+        .run_one(["display-message", "-p", "-t", &pane, "#{window_id}"])
+        .ok()?;
+    let window = answer.trim();
+    (!window.is_empty()).then(|| window.to_string())
 }
 
 /// This tmux server's socket: `$TMUX` says it inside tmux, `run-shell`

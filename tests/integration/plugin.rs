@@ -1001,6 +1001,7 @@ fn through_a_client_the_next_key_goes_to_the_agent_waiting_longest_then_the_next
     });
     let window =
         |record: &serde_json::Value| record["tmux"]["windowId"].as_str().unwrap().to_string();
+    let old_pane = old["tmux"]["paneId"].as_str().unwrap().to_string();
     let (old, new) = (window(&old), window(&new));
 
     // The menu's entry goes to the one waiting longest.
@@ -1021,6 +1022,21 @@ fn through_a_client_the_next_key_goes_to_the_agent_waiting_longest_then_the_next
     wait_for_message(
         &bench,
         "scopecraft: 1/2 old-11A (implementation) waiting (permission_prompt) for ",
+    );
+
+    // From a shell in old-11A's pane, `next` goes on from its window.
+    let socket = expand(&bench, None, "#{socket_path}");
+    let output = bench
+        .cmd()
+        .env("TMUX", format!("{socket},1,0"))
+        .env("TMUX_PANE", &old_pane)
+        .args(["next", "--print"])
+        .output()
+        .unwrap();
+    let printed = Run::from(output).ok().stdout;
+    assert!(
+        printed.starts_with(&format!("switch-client -t {new}\n")),
+        "{printed}"
     );
 
     // Answered, old-11A works again: the key goes to what still waits.
