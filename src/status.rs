@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 
-use crate::books::{self, Books, Status};
+use crate::books::{self, Books};
 use crate::notify;
 use crate::procs;
 use crate::project;
@@ -35,24 +33,6 @@ pub const GLYPHS: [(&str, &str, &str); 8] = [
     ("stopped", "■", "@scopecraft_stopped"),
     ("interrupted", "⚠", "@scopecraft_interrupted"),
 ];
-
-/// The few fields of a record the summary needs. Reading only these
-/// keeps `status-line` fast over thousands of records: the full record
-/// (with its catch-all for unknown fields) costs several times more to parse.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Glance {
-    session_name: String,
-    status: Status,
-    #[serde(default)]
-    last_updated: String,
-    #[serde(default)]
-    end_time: Option<String>,
-    /// Present in ours only: Scopecraft's own records say running forever,
-    /// so only ours count.
-    #[serde(default)]
-    exec_type: Option<IgnoredAny>,
-}
 
 impl Counts {
     /// Live sessions, and sessions that ended within [`RECENT`].
@@ -196,11 +176,7 @@ impl Tally {
         let mut tally = Tally::default();
         for books in all_books {
             for path in books.record_files()? {
-                let Some(glance) = crate::files::read_capped(&path, crate::files::MAX_RECORD)
-                    .ok()
-                    .and_then(|bytes| serde_json::from_slice::<Glance>(&bytes).ok())
-                    .filter(|glance| glance.exec_type.is_some())
-                else {
+                let Some(glance) = books::glance(&path) else {
                     continue;
                 };
                 if glance.status.is_live() {
@@ -384,7 +360,7 @@ pub fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::books::Record;
+    use crate::books::{Record, Status};
 
     fn record(status: Status, ended_hours_ago: Option<u64>) -> Record {
         let mut record: Record = serde_json::from_value(serde_json::json!({

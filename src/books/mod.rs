@@ -27,6 +27,31 @@ use crate::files;
 use crate::procs;
 use crate::project::{self, Project};
 
+/// The few fields of a record a summary needs. Reading only these keeps
+/// `status-line` and `next` fast over thousands of records: the full record
+/// (with its catch-all for unknown fields) costs several times more to parse.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Glance {
+    pub session_name: String,
+    pub status: Status,
+    #[serde(default)]
+    pub last_updated: String,
+    #[serde(default)]
+    pub end_time: Option<String>,
+    /// Present in ours only: Scopecraft's own records say running forever.
+    #[serde(default)]
+    exec_type: Option<serde::de::IgnoredAny>,
+}
+
+/// A glance at the record at `path`: ours only; `None` when unreadable.
+pub fn glance(path: &Path) -> Option<Glance> {
+    let bytes = files::read_capped(path, files::MAX_RECORD).ok()?;
+    serde_json::from_slice::<Glance>(&bytes)
+        .ok()
+        .filter(|glance| glance.exec_type.is_some())
+}
+
 /// A session's record (ours only: Scopecraft's reader passes it over).
 const SESSION_SUFFIX: &str = ".session.json";
 /// Scopecraft's record suffix: a run's record, Scopecraft's own records,

@@ -11,7 +11,7 @@ use super::{Globals, Run};
 use crate::books::{self, Record};
 use crate::cli::NextArgs;
 use crate::menu;
-use crate::ops::{sessions, waiting};
+use crate::ops::waiting;
 use crate::output;
 use crate::tmux::{Commands, Tmux};
 
@@ -24,8 +24,7 @@ impl Run for NextArgs {
                  (the plugin's next key runs it)",
             ));
         }
-        let records = sessions::list(&books::all_projects()?)?;
-        let records: Vec<Record> = records
+        let records: Vec<Record> = waiting::everywhere()?
             .into_iter()
             .filter(|r| socket.as_deref().is_none_or(|s| waiting::on_server(r, s)))
             .collect();

@@ -4,7 +4,27 @@
 
 use std::path::Path;
 
-use crate::books::{Record, Status};
+use anyhow::Result;
+
+use crate::books::{self, Record, Status};
+
+/// The runs that say they wait in every project's books: a glance at each
+/// record, and only those that wait read in full (and corrected when their
+/// supervisor is gone). A record that cannot be read is passed over.
+pub fn everywhere() -> Result<Vec<Record>> {
+    let mut records = Vec::new();
+    for books in books::all_projects()? {
+        for path in books.record_files()? {
+            let Some(glance) = books::glance(&path).filter(|g| g.status == Status::Waiting) else {
+                continue;
+            };
+            if let Ok(Some(record)) = books.read(&glance.session_name) {
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
+}
 
 /// The live tmux runs of `records` that wait for their user, the one
 /// waiting longest first.
