@@ -93,22 +93,29 @@ for _ in $(seq 100); do
 done
 sleep 2 # the plugin's load-time refresh and the attach hook run and finish
 window() { tmux list-clients -F '#{window_id}'; }
-# forks_of KEYS…: the processes the server and its children start for the
-# keys typed into the client (new processes: forks, and clones that are
-# not threads).
+# forks_of PATTERN KEYS…: the processes the server and its children start
+# for the keys typed into the client (new processes: forks, and clones that
+# are not threads), once the server's log has one more line matching
+# PATTERN (what the press ends with) and a moment has passed.
 forks_of() {
-  local mark
+  local pattern="$1" mark seen i
+  shift
   mark=$(wc -l < "$strace_out")
+  seen=$(tmux show-messages | grep -c -- "$pattern" || true)
   tmux -L outer send-keys "$@"
-  sleep 1.5
+  for ((i = 0; i < 400; i++)); do
+    (($(tmux show-messages | grep -c -- "$pattern" || true) > seen)) && break
+    sleep 0.05
+  done
+  sleep 0.5
   tail -n +"$((mark + 1))" "$strace_out" | grep -E '(fork|clone3?)\(' | grep -vc CLONE_THREAD || true
 }
 before=$(window)
-next_forks=$(forks_of C-b N)
+next_forks=$(forks_of "message: scopecraft: " C-b N)
 after_one=$(window)
-next_again=$(forks_of C-b N)
+next_again=$(forks_of "message: scopecraft: " C-b N)
 after_two=$(window)
-menu_forks=$(forks_of C-b A)
+menu_forks=$(forks_of "command: display-menu " C-b A)
 tmux -L outer send-keys q
 echo "processes one key press starts (strace on the server):"
 printf '  %-40s %s  (the client went %s -> %s, then -> %s)\n' "prefix + N (next)" \
