@@ -119,6 +119,7 @@ Examples:
   scopecraft-tmux dispatch fix-login-05A -- --model sonnet
   scopecraft-tmux dispatch fix-login-05A --no-worktree  # in the main checkout
   scopecraft-tmux dispatch fix-login-05A --agent codex  # Codex, not Claude Code
+  scopecraft-tmux dispatch fix-login-05A --attach       # and go to its window
 
 In a git repository the agent works in the task's worktree: branch task/<id> in
 ../<repo>.worktrees/<id> (a subtask uses its parent's id, so subtasks share
@@ -136,13 +137,21 @@ log. --continue resumes the recorded conversation with the agent that ran
 (`claude --resume <id>`, `codex resume <id>`, `gemini --resume <id>`) in any
 exec type, the new instructions as its prompt.
 
+--attach goes to the run once it has started (or to the one already running):
+inside tmux the client switches to its window, outside tmux this terminal
+attaches to it, and --attach=terminal opens a GUI terminal on it (as `attach
+--terminal`). A headless run has no window: --attach follows its log as `logs
+-f` does (and exits as that does), --attach=terminal opens `logs -f` in a GUI
+terminal. Outside tmux, --attach needs a terminal; without one nothing starts.
+
 Exit codes:
   0  success (also when the session was already running and got focused)
   1  failure (a program we ran failed, a file could not be written, …)
   2  bad usage or bad input (unknown task or mode, malformed id, invalid --data,
      no tmux or tmux older than 3.0, an unknown agent or one not installed, no
      docker or no Docker engine answering for --exec docker, nothing to
-     --continue, …)";
+     --continue, --attach with no terminal, …)
+  3  --attach on a headless run: it was stopped (4: interrupted; 1: failed)";
 
 const LOGS_HELP: &str = "\
 A headless or Docker run's log is the agent's stream (Claude Code's or Gemini's
@@ -250,6 +259,28 @@ pub struct DispatchArgs {
     /// Arguments passed to the agent as they are
     #[arg(last = true, value_name = "AGENT ARGS")]
     pub agent_args: Vec<String>,
+    /// Once started (or found running), go to it: switch to its window (inside tmux), attach this
+    /// terminal (outside), or with =terminal open a GUI terminal on it; a headless run is followed
+    /// (`logs -f`)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHERE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "here",
+        conflicts_with = "dry_run"
+    )]
+    pub attach: Option<AttachTo>,
+}
+
+/// Where `--attach` shows a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AttachTo {
+    /// This terminal: switch the tmux client, or attach, or follow the log
+    Here,
+    /// A GUI terminal, as `attach --terminal` opens (a headless run's: `logs -f` in it)
+    Terminal,
 }
 
 const WORK_HELP: &str = "\

@@ -1,32 +1,97 @@
 //! `dispatch`: start an agent on a task (the operation is
 //! [`crate::ops::dispatch`]) and say what happened.
 
-use std::io::Write;
+use std::io::{self, IsTerminal, Write};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Globals, Run};
 use crate::books::{ExecType, Record};
-use crate::cli::DispatchArgs;
+use crate::cli::{AttachTo, DispatchArgs, LogsArgs, SessionArgs};
 use crate::config::Config;
+use crate::error::bail_input;
+use crate::ops::attach;
 use crate::ops::dispatch::{self, Outcome, Preview};
 use crate::ops::sessions;
 use crate::output;
+use crate::project::Project;
+use crate::terminal::{self, Gui};
 
 impl Run for DispatchArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
         let config = Config::load(&project)?;
+        let gui = self.check_attach(&config)?;
         let dispatched = dispatch::dispatch(&project, &config, &self.request())?;
         for note in &dispatched.notes {
             eprintln!("scopecraft-tmux: {note}");
         }
-        match &dispatched.outcome {
-            Outcome::Started(record) => report_started(record),
-            Outcome::AlreadyRunning(record) => report_existing(record),
-            Outcome::Preview(preview) => print_preview(preview),
+        let record = match &dispatched.outcome {
+            Outcome::Started(record) => report_started(record).map(|()| record),
+            Outcome::AlreadyRunning(record) => report_existing(record).map(|()| record),
+            Outcome::Preview(preview) => return print_preview(preview),
+        }?;
+        match self.attach {
+            Some(_) => go_to(globals, &project, record, gui),
+            None => Ok(()),
         }
     }
+}
+
+impl DispatchArgs {
+    /// What `--attach` needs, checked before anything starts: a GUI
+    /// terminal for `=terminal`; for a tmux run outside tmux, a terminal to
+    /// attach.
+    fn check_attach(&self, config: &Config) -> Result<Option<Gui>> {
+        match self.attach {
+            None => Ok(None),
+            Some(AttachTo::Terminal) => terminal::pick(Gui::Auto).map(Some),
+            Some(AttachTo::Here) => {
+                let mode = self.input.mode.as_deref().unwrap_or(config.default_mode());
+                let exec = self.exec.unwrap_or_else(|| config.exec_for(mode));
+                let on_a_terminal = io::stdin().is_terminal() && io::stdout().is_terminal();
+                if exec == ExecType::Tmux && std::env::var_os("TMUX").is_none() && !on_a_terminal {
+                    bail_input!(
+                        "--attach outside tmux attaches this terminal, and there is none (stdin or stdout is not a terminal); \
+                         dispatch without --attach, or with --attach=terminal for a GUI terminal"
+                    );
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// `--attach`: a tmux run's window shown (see `attach`); a headless run's
+/// log followed here (`logs -f`), or in a GUI terminal.
+fn go_to(globals: &Globals, project: &Project, record: &Record, gui: Option<Gui>) -> Result<()> {
+    if record.exec_type == Some(ExecType::Detached) || record.exec_type == Some(ExecType::Docker) {
+        let Some(gui) = gui else {
+            return LogsArgs {
+                session: SessionArgs {
+                    task: record.task_id.clone(),
+                    mode: Some(record.mode_name().to_string()),
+                },
+                follow: true,
+                raw: false,
+                terminal: false,
+            }
+            .run(globals);
+        };
+        let exe = std::env::current_exe().context("finding our own executable")?;
+        let follow = [
+            exe.display().to_string(),
+            "--project".into(),
+            project.root.display().to_string(),
+            "logs".into(),
+            record.task_id.clone(),
+            "--mode".into(),
+            record.mode_name().to_string(),
+            "-f".into(),
+        ];
+        return terminal::open(gui, &follow).map(drop);
+    }
+    super::attach::show(&attach::window(record)?, gui)
 }
 
 impl DispatchArgs {

@@ -62,7 +62,11 @@ fn options(help: &str) -> Vec<(Option<String>, String)> {
                 }
                 _ => (None, line),
             };
-            let long = rest.strip_prefix("--")?.split([' ', '\t']).next()?;
+            // `--attach[=<WHERE>]`: an optional value after `=`.
+            let long = rest
+                .strip_prefix("--")?
+                .split([' ', '\t', '[', '='])
+                .next()?;
             Some((short, format!("--{long}")))
         })
         .filter(|(_, long)| !["--help", "--version", "--project"].contains(&long.as_str()))

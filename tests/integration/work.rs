@@ -160,3 +160,139 @@ fn work_is_refused_while_that_task_and_mode_run() {
     let unknown: Run = bench.run(["work", "nothing-13A"]);
     assert_eq!(unknown.code, Some(2), "{}", unknown.stderr);
 }
+
+/// The clients of the private server: `session window_id` each.
+fn clients(bench: &Bench) -> Vec<String> {
+    let run = bench.tmux(["list-clients", "-F", "#{client_session} #{window_id}"]);
+    run.stdout.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn dispatch_attach_goes_to_the_new_run_outside_and_inside_tmux() {
+    let bench = Bench::with_tasks(&["go-13A", "go-13B"]);
+    bench.agent_behaviour("default", "sleep=60\n");
+    // Outside tmux, on a terminal: this terminal attaches to the new window.
+    let typescript = bench.dir.path().join("typescript");
+    let mut outside = on_a_terminal(&bench, &["dispatch", "go-13A", "--attach"], &typescript);
+    let seen = wait_for("a client on the window", Duration::from_secs(20), || {
+        let clients = clients(&bench);
+        (!clients.is_empty()).then_some(clients)
+    });
+    let record = bench.record("go-13A", "implementation");
+    let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
+    assert_eq!(seen, [format!("scopecraft {window}")]);
+    bench.tmux(["detach-client", "-a"]);
+    bench.tmux(["detach-client"]);
+    let _ = outside.wait();
+
+    // Inside tmux: the user's client is switched to the new run's window.
+    bench.tmux(["new-session", "-d", "-s", "work"]);
+    let mut client = bench.attach_client(
+        &["tmux", "attach-session", "-t", "work"],
+        Path::new("/dev/null"),
+    );
+    wait_for("the user's client", Duration::from_secs(10), || {
+        clients(&bench)
+            .iter()
+            .any(|c| c.starts_with("work "))
+            .then_some(())
+    });
+    let script = bench.dir.path().join("go.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncd '{}' && SCOPECRAFT_HOME='{}' SCOPECRAFT_AGENT='{}' '{}' dispatch go-13B --attach > '{}/go.out' 2>&1\n",
+            bench.project.display(),
+            bench.scopecraft_home.display(),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-agent/claude").display(),
+            BIN,
+            bench.dir.path().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    bench.tmux(["new-window", "-t", "work:", script.to_str().unwrap()]);
+    let record = bench.wait_for_status("go-13B", "implementation", "running");
+    let window_b = wait_for("the window id", Duration::from_secs(20), || {
+        bench.record("go-13B", "implementation")["tmux"]["windowId"]
+            .as_str()
+            .map(str::to_string)
+    });
+    assert_eq!(record["execType"], "tmux");
+    let switched = wait_for("the client to switch", Duration::from_secs(20), || {
+        let clients = clients(&bench);
+        clients
+            .iter()
+            .any(|c| c == &format!("scopecraft {window_b}"))
+            .then_some(clients)
+    });
+    assert_eq!(switched.len(), 1, "the same client, switched: {switched:?}");
+    bench.tmux(["detach-client", "-a"]);
+    bench.tmux(["detach-client"]);
+    let _ = client.wait();
+    bench.run(["stop", "go-13A"]).ok();
+    bench.run(["stop", "go-13B"]).ok();
+}
+
+#[test]
+fn dispatch_attach_follows_a_headless_run_and_needs_a_terminal_outside_tmux() {
+    let bench = Bench::with_tasks(&["tail-13A", "none-13B"]);
+    bench.agent_behaviour("tail-13A", "say='headless words'\nexit_code=3\n");
+    // Headless: the log is followed until the run ends, with logs -f's code.
+    let run = bench.run_within(
+        Duration::from_secs(30),
+        ["dispatch", "tail-13A", "-e", "detached", "--attach"],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("dispatched tail-13A"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("tail-13A (implementation) failed, exit 3"),
+        "{}",
+        run.stdout
+    );
+    // A tmux run, outside tmux, with no terminal: refused, nothing started.
+    let refused = bench
+        .run(["dispatch", "none-13B", "--attach"])
+        .bad_input("--attach outside tmux attaches this terminal, and there is none");
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    assert!(bench.agent_calls("none-13B").is_empty());
+    assert_eq!(bench.run(["status", "none-13B"]).code, Some(2));
+    assert!(!bench.server_running());
+}
+
+#[test]
+fn dispatch_attach_terminal_opens_a_gui_terminal_on_the_window() {
+    let probe = Bench::new();
+    let bin = probe.dir.path().join("gui-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let wezterm = bin.join("wezterm");
+    fs::write(
+        &wezterm,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{0}/argv.tmp' && mv '{0}/argv.tmp' '{0}/argv'\n",
+            probe.dir.path().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(
+        &wezterm,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let bench = Bench::with_tasks(&["gui-13A"]).env("PATH", &path);
+    bench.agent_behaviour("gui-13A", "sleep=60\n");
+    bench.run(["dispatch", "gui-13A", "--attach=terminal"]).ok();
+    let record = bench.record("gui-13A", "implementation");
+    let window = record["tmux"]["windowId"].as_str().unwrap().to_string();
+    let argv = wait_for("wezterm to be started", Duration::from_secs(10), || {
+        fs::read_to_string(probe.dir.path().join("argv")).ok()
+    });
+    assert!(argv.starts_with("start\n--\ntmux\n-S\n"), "{argv}");
+    assert!(
+        argv.ends_with(&format!("attach-session\n-t\n{window}\n")),
+        "{argv}"
+    );
+    bench.run(["stop", "gui-13A"]).ok();
+}
