@@ -45,6 +45,9 @@ pub enum Command {
     /// Run the agent on a task in the foreground of this terminal (no tmux needed); exits with its code
     #[command(after_help = WORK_HELP)]
     Work(WorkArgs),
+    /// Turn a headless run into a tmux window on the same conversation (the headless agent is stopped)
+    #[command(after_help = TAKEOVER_HELP)]
+    Takeover(TakeoverArgs),
     /// List sessions: what runs, where, how it ended
     List(ListArgs),
     /// Show one task's session(s)
@@ -318,6 +321,40 @@ pub struct WorkArgs {
     /// Arguments passed to the agent as they are
     #[arg(last = true, value_name = "AGENT ARGS")]
     pub agent_args: Vec<String>,
+}
+
+const TAKEOVER_HELP: &str = "\
+A run started with --exec detached goes on as an interactive tmux window: the
+headless agent is stopped at once (its run stays in the session's history,
+stopped), and the window resumes the conversation by its id (`claude --resume
+<id>`, `codex resume <id>`, `gemini --resume <id>`), where it ran. Refused,
+stopping nothing, when nothing runs, the run is not headless (tmux, `work`,
+Docker), or the agent has not reported a conversation id yet.
+
+Examples:
+  scopecraft-tmux takeover fix-login-05A
+  scopecraft-tmux takeover fix-login-05A -m code-review --attach
+
+Exit codes:
+  0  success
+  1  failure (the run did not stop, tmux failed, …)
+  2  bad usage or bad input (see above; no tmux, …)";
+
+#[derive(Debug, Args)]
+pub struct TakeoverArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Then go to the window: switch to it (inside tmux), attach (outside), or with =terminal
+    /// open a GUI terminal on it
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHERE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "here"
+    )]
+    pub attach: Option<AttachTo>,
 }
 
 /// Which session: a task and, when it has several, the mode.

@@ -16,6 +16,7 @@ mod status;
 mod status_line;
 mod stop;
 mod supervise;
+mod takeover;
 mod tasks;
 mod work;
 mod worktree;
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Prompt(args) => args.run(&ctx),
         Command::Dispatch(args) => args.run(&ctx),
         Command::Work(args) => args.run(&ctx),
+        Command::Takeover(args) => args.run(&ctx),
         Command::List(args) => args.run(&ctx),
         Command::Status(args) => args.run(&ctx),
         Command::Attach(args) => args.run(&ctx),

@@ -14,6 +14,7 @@ pub mod logs;
 pub mod merge;
 pub mod sessions;
 pub mod stop;
+pub mod takeover;
 pub mod waiting;
 pub mod work;
 pub mod worktrees;

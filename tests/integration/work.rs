@@ -296,3 +296,95 @@ fn dispatch_attach_terminal_opens_a_gui_terminal_on_the_window() {
     );
     bench.run(["stop", "gui-13A"]).ok();
 }
+
+#[test]
+fn takeover_turns_a_running_headless_run_into_a_tmux_window_on_its_conversation() {
+    let bench = Bench::with_tasks(&["over-13A", "plain-13B"]).with_git();
+    bench.agent_behaviour("over-13A", "sleep=60\n");
+    bench.run(["dispatch", "over-13A", "-e", "detached"]).ok();
+    let headless = bench.wait_for_status("over-13A", "implementation", "running");
+    assert_eq!(headless["execType"], "detached");
+    let first = bench.wait_for_agent("over-13A", 1).remove(0);
+    let id = headless["agentSessionId"].as_str().unwrap().to_string();
+    let agent_pid = wait_for("the agent's pid", Duration::from_secs(20), || {
+        bench.record("over-13A", "implementation")["pid"].as_i64()
+    }) as i32;
+
+    let taken = bench.run(["takeover", "over-13A"]).ok();
+    assert!(
+        taken.stdout.contains(&format!(
+            "took over over-13A (implementation): the headless run is stopped; conversation {id} goes on in tmux window scopecraft:over-13A-implementation"
+        )),
+        "{}",
+        taken.stdout
+    );
+    // The headless agent is gone at once; the window resumes by id, where it ran.
+    // SAFETY: kill(2) with signal 0 only asks whether the process exists.
+    assert_ne!(
+        unsafe { libc::kill(agent_pid, 0) },
+        0,
+        "the headless agent still runs"
+    );
+    let second = bench.wait_for_agent("over-13A", 2).remove(1);
+    let resume = second
+        .argv
+        .iter()
+        .position(|a| a == "--resume")
+        .expect("--resume");
+    assert_eq!(second.argv[resume + 1], id);
+    assert!(!second.argv.iter().any(|a| a == "-p"), "{:?}", second.argv);
+    assert_eq!(second.cwd, first.cwd);
+    let record = bench.wait_for_status("over-13A", "implementation", "running");
+    assert_eq!(record["execType"], "tmux");
+    assert_eq!(record["agentSessionId"], id.as_str());
+    let runs = record["sessionHistory"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0]["execType"], "detached");
+    assert_eq!(runs[0]["status"], "stopped");
+    assert_eq!(runs[1]["execType"], "tmux");
+    assert_eq!(runs[1]["resumedFrom"], id.as_str());
+    assert_eq!(bench.windows(), ["scopecraft:over-13A-implementation"]);
+
+    // Not headless any more: refused, nothing stopped.
+    bench
+        .run(["takeover", "over-13A"])
+        .bad_input("is not headless: it runs in tmux already");
+    assert_eq!(
+        bench.record("over-13A", "implementation")["status"],
+        "running"
+    );
+    bench.run(["stop", "over-13A"]).ok();
+    // Nothing runs.
+    bench
+        .run(["takeover", "over-13A"])
+        .bad_input("nothing runs: over-13A (implementation) is stopped");
+
+    // No conversation id yet: an agent that names none (a profile without
+    // {id}) and has reported none.
+    bench.write(
+        ".tasks/.config/scopecraft-tmux.toml",
+        "default-mode = \"implementation\"\n\n[agents.plain]\ncommand = \"claude\"\nheadless = []\nheadless-prompt = \"stdin\"\nresume-interactive = [\"--resume\", \"{id}\"]\n",
+    );
+    bench.agent_behaviour("plain-13B", "sleep=60\n");
+    bench
+        .run([
+            "dispatch",
+            "plain-13B",
+            "-e",
+            "detached",
+            "--agent",
+            "plain",
+        ])
+        .ok();
+    bench.wait_for_status("plain-13B", "implementation", "running");
+    bench.wait_for_agent("plain-13B", 1);
+    bench
+        .run(["takeover", "plain-13B"])
+        .bad_input("has no conversation id yet");
+    assert_eq!(
+        bench.record("plain-13B", "implementation")["status"],
+        "running"
+    );
+    assert_eq!(bench.agent_calls("plain-13B").len(), 1);
+    bench.run(["stop", "plain-13B"]).ok();
+}
