@@ -609,6 +609,8 @@ pub enum MenuPage {
     Logs(PageArg),
     /// The ended sessions with a recorded conversation, to resume one
     Resume(PageArg),
+    /// The headless runs with a conversation, to take one over in a tmux window
+    Takeover(PageArg),
     /// The task worktrees, to review one's changes (`diff`) in a popup with a pager
     Diff(PageArg),
     /// The filtering picker of tasks, then modes (runs inside a popup)

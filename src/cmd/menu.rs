@@ -53,6 +53,7 @@ fn page(page: Option<&MenuPage>) -> Page {
         Some(MenuPage::Stop(p)) => sessions(Action::Stop, p.page),
         Some(MenuPage::Logs(p)) => sessions(Action::Logs, p.page),
         Some(MenuPage::Resume(p)) => sessions(Action::Resume, p.page),
+        Some(MenuPage::Takeover(p)) => sessions(Action::Takeover, p.page),
         Some(MenuPage::Diff(p)) => Page::Diff { page: p.page },
         Some(MenuPage::Pick) => Page::Pick,
         Some(MenuPage::Run { args }) => Page::Run { args: args.clone() },

@@ -34,6 +34,15 @@ impl Context<'_> {
                         .or(record.real_session_id.as_ref())
                         .is_some()
             }
+            Action::Takeover => {
+                record.status.is_live()
+                    && record.exec_type == Some(ExecType::Detached)
+                    && record
+                        .agent_session_id
+                        .as_ref()
+                        .or(record.real_session_id.as_ref())
+                        .is_some()
+            }
         }
     }
     pub(super) fn act(&self, action: Action, record: &Record) -> Vec<String> {
@@ -70,6 +79,15 @@ impl Context<'_> {
                 self.run_here(&root, &args)
             }
             Action::Logs => self.log_view(&root, record),
+            Action::Takeover => self.run_here(
+                &root,
+                &[
+                    "takeover".into(),
+                    record.task_id.clone(),
+                    "--mode".into(),
+                    mode,
+                ],
+            ),
         }
     }
 

@@ -153,7 +153,13 @@ impl Context<'_> {
             );
             menu.item(&label, "n", self.act(Action::Attach, next));
         }
-        for action in [Action::Attach, Action::Stop, Action::Logs, Action::Resume] {
+        for action in [
+            Action::Attach,
+            Action::Stop,
+            Action::Logs,
+            Action::Resume,
+            Action::Takeover,
+        ] {
             if records.iter().any(|r| self.offers(action, r)) {
                 menu.item(
                     action.menu_name(),
@@ -402,6 +408,7 @@ pub enum Action {
     Stop,
     Logs,
     Resume,
+    Takeover,
 }
 
 impl Action {
@@ -411,6 +418,7 @@ impl Action {
             Action::Stop => "Stop…",
             Action::Logs => "Logs…",
             Action::Resume => "Resume…",
+            Action::Takeover => "Take over…",
         }
     }
 
@@ -420,6 +428,7 @@ impl Action {
             Action::Stop => "s",
             Action::Logs => "l",
             Action::Resume => "r",
+            Action::Takeover => "t",
         }
     }
 
@@ -429,6 +438,7 @@ impl Action {
             Action::Stop => "stop",
             Action::Logs => "logs",
             Action::Resume => "resume",
+            Action::Takeover => "takeover",
         }
     }
 
@@ -438,6 +448,7 @@ impl Action {
             Action::Stop => "nothing is running",
             Action::Logs => "no session has a log yet",
             Action::Resume => "no ended session with a conversation to resume",
+            Action::Takeover => "no headless run with a conversation to take over",
         }
     }
 }

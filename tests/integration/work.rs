@@ -388,3 +388,37 @@ fn takeover_turns_a_running_headless_run_into_a_tmux_window_on_its_conversation(
     assert_eq!(bench.agent_calls("plain-13B").len(), 1);
     bench.run(["stop", "plain-13B"]).ok();
 }
+
+#[test]
+fn the_menu_offers_to_take_over_headless_runs_only() {
+    let bench = Bench::with_tasks(&["menu-13A", "menu-13B"]);
+    bench.start_server(&bench.project);
+    let pane = bench
+        .tmux(["display-message", "-p", "-t", "main", "#{pane_id}"])
+        .stdout
+        .trim()
+        .to_string();
+    bench.agent_behaviour("default", "sleep=60\n");
+    bench.run(["dispatch", "menu-13B"]).ok();
+    bench.wait_for_status("menu-13B", "implementation", "running");
+    let main = bench.run(["menu", "--print", "--pane", &pane]).ok().stdout;
+    assert!(!main.contains("Take over…"), "only a tmux run:\n{main}");
+    bench.run(["dispatch", "menu-13A", "-e", "detached"]).ok();
+    bench.wait_for_status("menu-13A", "implementation", "running");
+    let main = bench.run(["menu", "--print", "--pane", &pane]).ok().stdout;
+    assert!(main.contains("Take over…"), "{main}");
+    let page = bench
+        .run(["menu", "--print", "--pane", &pane, "takeover"])
+        .ok()
+        .stdout;
+    assert!(
+        page.contains(&format!(
+            "run -- --project {} takeover menu-13A --mode implementation",
+            bench.project.display()
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("menu-13B"), "{page}");
+    bench.run(["stop", "menu-13A"]).ok();
+    bench.run(["stop", "menu-13B"]).ok();
+}
