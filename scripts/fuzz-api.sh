@@ -12,6 +12,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-90}"
 st="${SCHEMATHESIS:-st}"
 command -v "$st" >/dev/null || { echo "needs schemathesis (pip install schemathesis)" >&2; exit 2; }
+# A path given relative to here still works once we move to the temporary folder.
+case "$st" in */*) st="$(realpath "$st")" ;; esac
 bin="${SCOPECRAFT_BIN:-}"
 if [ -z "$bin" ]; then
   (cd "$root" && cargo build --locked --quiet) >&2
