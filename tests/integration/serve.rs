@@ -444,7 +444,9 @@ fn the_kept_session_list_follows_the_books() {
     assert_eq!(served.get("/sessions").expect(200).body, kept.body);
 
     // A record rewritten on disk, as a supervisor writes it: the list
-    // follows.
+    // follows. (Once its own supervisor, which may still note a
+    // notification in it, has ended.)
+    bench.wait_for_supervisor_end("keep-12A", "implementation");
     let path = bench.record_path("keep-12A.implementation");
     let original = fs::read_to_string(&path).unwrap();
     let changed = original.replace("\"exitCode\": 0", "\"exitCode\": 5");
