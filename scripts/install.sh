@@ -21,7 +21,7 @@ need() {
 need cargo "install Rust from https://rustup.rs"
 need tmux "install tmux 3.0 or later (apt install tmux, brew install tmux)"
 
-echo "==> building and installing the binary (about a minute the first time)"
+echo "==> building and installing the binary (a release build: a few minutes the first time)"
 cargo install --path "$root" --locked --force
 bin_dir="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 echo "    $bin_dir/scopecraft-tmux ($("$bin_dir/scopecraft-tmux" --version))"
