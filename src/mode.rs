@@ -228,7 +228,7 @@ fn load(modes_dir: &Path, name: &str, relative: &str) -> Result<Mode> {
     })
 }
 
-fn parse_spec(yaml: &str, lines_before: usize) -> Result<ModeSpec> {
+pub(crate) fn parse_spec(yaml: &str, lines_before: usize) -> Result<ModeSpec> {
     if yaml.trim().is_empty() {
         return Ok(ModeSpec::default());
     }

@@ -657,7 +657,7 @@ fn warn_unreadable(path: &Path, err: &anyhow::Error) {
 /// A record file's contents; its `sessionName` must be its file's name, or
 /// a lock or a rewrite could land elsewhere. Errors leave the path to the
 /// caller.
-fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
+pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
     let record: Record = serde_json::from_slice(bytes).context("not a session record")?;
     let stem = path.file_name().and_then(|n| n.to_str()).and_then(stem);
     if stem != Some(record.session_name.as_str()) {

@@ -13,6 +13,12 @@ impl Run for ServeArgs {
             Err(err) if globals.has_project_flag() => return Err(err),
             Err(_) => None,
         };
-        crate::serve::run(project, self.port, self.open)
+        #[cfg(feature = "serve")]
+        return crate::serve::run(project, self.port, self.open);
+        #[cfg(not(feature = "serve"))]
+        {
+            let _ = (project, self.port, self.open);
+            anyhow::bail!("this scopecraft-tmux was built without the `serve` feature")
+        }
     }
 }

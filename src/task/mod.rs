@@ -148,7 +148,18 @@ fn read_task(root: &Path, path: &Path, name: &str) -> Result<Option<Task>> {
             return Err(err).with_context(|| format!("reading task file {}", path.display()));
         }
     };
-    let doc = markdown::split(&text);
+    from_text(root, path, is_v2_name, &text)
+}
+
+/// `text`, read from `path` below `root`, as a task when it is one; `None`
+/// for other markdown. `is_v2_name`: the file is named as a v2 task.
+pub(crate) fn from_text(
+    root: &Path,
+    path: &Path,
+    is_v2_name: bool,
+    text: &str,
+) -> Result<Option<Task>> {
+    let doc = markdown::split(text);
     let location = location_of(root, path);
     match doc.front_matter {
         Some(markdown::FrontMatter::Toml(front)) => mdtm::parse(path, &location, front, doc),
