@@ -177,6 +177,9 @@ impl NotifyMode {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DockerConfig {
+    /// The container engine's command: `docker` (default), or one that
+    /// takes Docker's arguments, such as `podman`; a name on PATH or a path.
+    pub engine: Option<String>,
     /// The image the agent runs in (it must have the agent installed).
     pub image: Option<String>,
     /// Extra `-v` mounts, `SOURCE:TARGET[:OPTIONS]`; a SOURCE starting

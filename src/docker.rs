@@ -28,19 +28,46 @@ pub const MODE_VAR: &str = "WORK_MODE";
 /// How long `docker version` may take to say whether an engine answers.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The `docker` program on PATH.
-pub fn find() -> Result<PathBuf> {
-    match process::find_program("docker") {
-        Some(docker) => Ok(docker),
-        None => bail_input!(
+/// How long the engine gives the container's processes between SIGTERM and
+/// SIGKILL on `docker stop`: less than the supervisor's own grace period, so
+/// the engine ends the container before the supervisor gives up on it.
+const STOP_SECONDS: &str = "8";
+
+/// The engine's command when docker.engine does not name one.
+const DEFAULT_ENGINE: &str = "docker";
+
+/// The engine's program (docker.engine, else `docker`), found on PATH.
+pub fn find(config: &Config) -> Result<PathBuf> {
+    let engine = config.docker.engine.as_deref().unwrap_or(DEFAULT_ENGINE);
+    if engine.is_empty() || engine.starts_with('-') {
+        bail_input!(
+            "{} is not a program: {}",
+            config.describe("docker.engine"),
+            names::quoted(engine)
+        );
+    }
+    match process::find_program(engine) {
+        Some(program) => Ok(program),
+        None if config.docker.engine.is_none() => bail_input!(
             "--exec docker needs Docker, and there is no `docker` on PATH; install Docker \
-             (or run headless without it: --exec detached)"
+             (or Podman, with engine = \"podman\" under [docker]), or run headless without \
+             it: --exec detached"
+        ),
+        None => bail_input!(
+            "--exec docker runs {}, and there is no such program{}",
+            names::quoted(engine),
+            if engine.contains('/') { "" } else { " on PATH" }
         ),
     }
 }
 
-/// Checks that a Docker engine answers (`docker version` knows the server).
+/// Checks that a container engine answers (`docker version` knows the
+/// server).
 pub fn check_engine(docker: &Path) -> Result<()> {
+    let program = docker.file_name().map_or_else(
+        || docker.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let answer = process::cmd(docker)
         .args(["version", "--format", "{{.Server.Version}}"])
         .output_within(ENGINE_TIMEOUT);
@@ -50,7 +77,7 @@ pub fn check_engine(docker: &Path) -> Result<()> {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             format!(
-                "`docker version` {}{}",
+                "`{program} version` {}{}",
                 process::describe_status(output.status),
                 if first.is_empty() {
                     String::new()
@@ -246,11 +273,11 @@ fn check_env(config: &Config, var: &str) -> Result<()> {
     Ok(())
 }
 
-/// Starts `docker stop NAME`: the engine sends SIGTERM to the container's
-/// main process and SIGKILL after its own grace period. What it says on
+/// Starts `docker stop -t 8 NAME`: the engine sends SIGTERM to the
+/// container's main process and SIGKILL 8 s later. What it says on
 /// stderr goes to ours (a headless run's log).
 pub fn stop(docker: &Path, name: &str) -> Result<Child> {
-    let mut cmd = process::cmd(docker).args(["stop", name]);
+    let mut cmd = process::cmd(docker).args(["stop", "-t", STOP_SECONDS, name]);
     cmd.command_mut().stdin(Stdio::null()).stdout(Stdio::null());
     cmd.spawn()
 }

@@ -470,7 +470,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
 
     // Prerequisites, cheapest first; a container brings its own agent.
     let docker = match exec {
-        ExecType::Docker => Some(docker::find()?),
+        ExecType::Docker => Some(docker::find(config)?),
         _ => None,
     };
     let agent = match exec {

@@ -12,7 +12,7 @@
 #   say=            a line to print (interactive)
 : "${SCOPECRAFT_HOME:?the fake agent needs SCOPECRAFT_HOME}"
 root="$SCOPECRAFT_HOME/fake-agent"
-task="${SCOPECRAFT_TASK_ID:-unknown}"
+task="${SCOPECRAFT_TASK_ID:-${TASK_ID:-unknown}}"
 exit_code=0 sleep=0 wait_for= replay= say=
 if [ -f "$root/$task.conf" ]; then . "$root/$task.conf"; elif [ -f "$root/default.conf" ]; then . "$root/default.conf"; fi
 # Named by the start time (µs, fixed width) so that names sort in call

@@ -712,7 +712,12 @@ fn docker_runs_the_agent_with_the_working_tree_at_workspace() {
     wait_for("docker stop", WAIT, || {
         bench
             .docker_calls()
-            .contains(&vec!["stop".to_string(), stop_container.clone()])
+            .contains(&vec![
+                "stop".to_string(),
+                "-t".to_string(),
+                "8".to_string(),
+                stop_container.clone(),
+            ])
             .then_some(())
     });
 }

@@ -7,6 +7,7 @@
 mod support;
 
 mod agents;
+mod container;
 mod dispatch;
 mod docs;
 mod faults;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod browser;
+pub mod podman;
 pub mod served;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_scopecraft-tmux");
@@ -363,6 +364,15 @@ impl Bench {
 }
 
 impl Bench {
+    /// The id of the pane of the session `main` ([`Bench::start_server`]).
+    pub fn main_pane(&self) -> String {
+        self.tmux(["display-message", "-p", "-t", "main", "#{pane_id}"])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    }
+
     /// Starts this bench's tmux server with a session `main` (120×40) whose
     /// pane is in `dir`; the server (and so `run-shell`) gets the bench's
     /// environment, the fake agent included.
