@@ -41,7 +41,8 @@ replay_stream() {
 
 # Ends as told.
 finish() {
-  printf '%s' "$prompt" > "$calls/prompt"
+  # Whole or not at all: a test reads the call once its prompt file exists.
+printf '%s' "$prompt" > "$calls/prompt.part" && mv "$calls/prompt.part" "$calls/prompt"
   [ -n "$say" ] && printf '%s\n' "$say"
   if [ -n "$wait_for" ]; then
     while [ ! -e "$wait_for" ] && [ -d "$SCOPECRAFT_HOME" ]; do sleep 0.05; done
