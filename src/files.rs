@@ -91,6 +91,11 @@ fn kind_of(file_type: fs::FileType) -> Option<&'static str> {
 /// opened; the open itself does not block (`O_NONBLOCK`) and what was
 /// opened is checked again, in case the path changed in between.
 pub fn open_regular(path: &Path, cap: u64) -> Result<File, Unreadable> {
+    open_sized(path, cap).map(|(file, _)| file)
+}
+
+/// [`open_regular`], with the file's size when opened.
+fn open_sized(path: &Path, cap: u64) -> Result<(File, u64), Unreadable> {
     if let Some(kind) = kind_of(fs::metadata(path)?.file_type()) {
         return Err(Unreadable::NotRegular(kind));
     }
@@ -105,14 +110,16 @@ pub fn open_regular(path: &Path, cap: u64) -> Result<File, Unreadable> {
     if meta.len() > cap {
         return Err(Unreadable::TooLarge(meta.len(), cap));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// The bytes of a regular file of at most `cap` bytes (a file that grows
 /// past the cap while read is refused too).
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, Unreadable> {
-    let file = open_regular(path, cap)?;
-    let mut bytes = Vec::new();
+    let (file, len) = open_sized(path, cap)?;
+    // Room for the whole file and one byte more, so it is read in one call
+    // (1000 records are read on every `list`).
+    let mut bytes = Vec::with_capacity(len as usize + 1);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(Unreadable::TooLarge(bytes.len() as u64, cap));

@@ -35,18 +35,18 @@ tmux -f /dev/null new-session -d -s scopecraft -x 200 -y 50
 tmux new-session -d -s baseline
 
 # Warm up (the tmux version cache, the page cache).
-"$bin" dispatch "bench-$((runs + 1))-11A" >/dev/null
-PATH="$work/bin:$PATH" "$bin" dispatch "bench-$((runs + 2))-11A" >/dev/null
+"$bin" dispatch --no-worktree "bench-$((runs + 1))-11A" >/dev/null
+PATH="$work/bin:$PATH" "$bin" dispatch --no-worktree "bench-$((runs + 2))-11A" >/dev/null
 
 dispatch_ms=$(for ((i = 0; i < runs; i++)); do
-  start=$(date +%s%N); "$bin" dispatch "bench-$i-11A" >/dev/null; end=$(date +%s%N)
+  start=$(date +%s%N); "$bin" dispatch --no-worktree "bench-$i-11A" >/dev/null; end=$(date +%s%N)
   echo $((end - start))
 done | median_of)
 bare_ms=$(median_ms "$runs" tmux new-window -d -t baseline: sleep 1)
 
 # Client calls of one more dispatch, split by caller (dispatch vs supervisor).
 : > "$work/tmux-calls"
-PATH="$work/bin:$PATH" "$bin" dispatch "bench-$runs-11A" >/dev/null &
+PATH="$work/bin:$PATH" "$bin" dispatch --no-worktree "bench-$runs-11A" >/dev/null &
 dispatch_pid=$!
 wait "$dispatch_pid"
 sleep 1
