@@ -8,7 +8,7 @@ use std::io::Write;
 use super::{Globals, Run};
 use crate::cli::{WorktreeCleanArgs, WorktreeCommand, WorktreeListArgs};
 use crate::config::Config;
-use crate::ops::clean::{self, Branch, Outcome, Work};
+use crate::ops::clean::{self, Tally};
 use crate::ops::worktrees::{self, Listed};
 use crate::output::{self, pad};
 
@@ -136,9 +136,6 @@ fn write_rows(out: &mut impl Write, listed: &[&Listed], base: &str) -> Result<()
     Ok(())
 }
 
-/// Lines of a list shown before "… and N more".
-const SHOWN: usize = 20;
-
 impl Run for WorktreeCleanArgs {
     fn run(&self, globals: &Globals) -> Result<()> {
         let project = globals.project()?;
@@ -166,90 +163,15 @@ impl Run for WorktreeCleanArgs {
         }
         let (mut kept_for_work, mut in_use, mut failed) = (0, 0, 0);
         for cleaned in &report.worktrees {
-            let path = cleaned.path.display();
-            let env_id = &cleaned.env_id;
-            match &cleaned.outcome {
-                Outcome::Removed {
-                    branch,
-                    landed,
-                    saved,
-                } => {
-                    if let Some(saved) = saved {
-                        writeln!(
-                            out,
-                            "saved what {path} held only there as {}; to restore it: {}",
-                            saved.reference, saved.restore
-                        )?;
-                    }
-                    let how = landed
-                        .as_ref()
-                        .filter(|l| l.is_landed())
-                        .map(|l| format!(" ({})", l.describe()))
-                        .unwrap_or_default();
-                    match branch {
-                        Branch::Deleted(name) => {
-                            writeln!(out, "removed {path} and its branch {name}{how}")?;
-                        }
-                        Branch::DeleteFailed(name, error) => {
-                            writeln!(
-                                out,
-                                "removed {path}, but could not delete its branch {name}: {error}"
-                            )?;
-                            failed += 1;
-                        }
-                        Branch::NotOurs(name) => writeln!(
-                            out,
-                            "removed {path} (its branch {name} is not a task branch: kept)"
-                        )?,
-                        Branch::Detached => writeln!(out, "removed {path}")?,
-                    }
-                }
-                Outcome::InUse { sessions, stop } => {
-                    let stop = stop
-                        .as_ref()
-                        .map(|stop| format!("; stop it first ({stop})"))
-                        .unwrap_or_else(|| "; it ends by itself, or stop it first".to_string());
-                    writeln!(out, "kept {path}: in use by {}{stop}", sessions.join(", "))?;
-                    in_use += 1;
-                }
-                Outcome::Locked { reason } => {
-                    let reason = if reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({reason})")
-                    };
-                    writeln!(
-                        out,
-                        "kept {path}: locked with git worktree lock{reason}; unlock it first (git worktree unlock {path})"
-                    )?;
-                    kept_for_work += 1;
-                }
-                Outcome::IndexLocked { lock } => {
-                    writeln!(
-                        out,
-                        "kept {path}: a git command holds its index lock {}; let it finish (or, if none runs, remove the stale lock)",
-                        lock.display()
-                    )?;
-                    kept_for_work += 1;
-                }
-                Outcome::Work(work) => {
-                    write_work(&mut out, &path.to_string(), env_id, work)?;
-                    kept_for_work += 1;
-                }
-                Outcome::Theirs { projects } => {
-                    let projects: Vec<String> =
-                        projects.iter().map(|p| p.display().to_string()).collect();
-                    writeln!(
-                        out,
-                        "kept {path}: it belongs to the project {} (the projects share the worktrees folder); clean it from there",
-                        projects.join(", ")
-                    )?;
-                    in_use += 1;
-                }
-                Outcome::Failed { error } => {
-                    writeln!(out, "could not remove {path}: {error}")?;
-                    failed += 1;
-                }
+            let (lines, tally) = cleaned.said();
+            for line in lines {
+                writeln!(out, "{line}")?;
+            }
+            match tally {
+                Tally::Removed => {}
+                Tally::KeptForWork => kept_for_work += 1,
+                Tally::InUse => in_use += 1,
+                Tally::Failed => failed += 1,
             }
         }
         out.flush()?;
@@ -271,64 +193,4 @@ impl Run for WorktreeCleanArgs {
         }
         Ok(())
     }
-}
-
-/// What a kept worktree holds that exists nowhere else.
-fn write_work(out: &mut impl Write, path: &str, env_id: &str, work: &Work) -> Result<()> {
-    writeln!(out, "kept {path}: removing it would lose")?;
-    if !work.changes.is_empty() {
-        writeln!(
-            out,
-            "  uncommitted changes ({}, untracked files included):",
-            work.changes.len()
-        )?;
-        write_some(out, &work.changes)?;
-    }
-    if !work.hidden.is_empty() {
-        writeln!(
-            out,
-            "  edits git status does not show (--assume-unchanged or --skip-worktree) ({}):",
-            work.hidden.len()
-        )?;
-        write_some(out, &work.hidden)?;
-    }
-    if !work.ignored.is_empty() {
-        writeln!(
-            out,
-            "  files git ignores that are not build output ({}):",
-            work.ignored.len()
-        )?;
-        write_some(out, &work.ignored)?;
-    }
-    if !work.commits.is_empty() {
-        writeln!(
-            out,
-            "  commits on no other branch, no remote, and not in the base ({}):",
-            work.commits.len()
-        )?;
-        write_some(out, &work.commits)?;
-    }
-    let advice = if work.commits.is_empty() {
-        "keep or commit what you need"
-    } else if work.changes.is_empty() && work.hidden.is_empty() {
-        "merge it (scopecraft-tmux merge) or push the branch"
-    } else {
-        "commit the changes, then merge it (scopecraft-tmux merge) or push the branch"
-    };
-    writeln!(
-        out,
-        "  {advice}, or remove it anyway, saving all of it under {}{env_id}/: scopecraft-tmux worktree clean {env_id} --force",
-        clean::SAVED_PREFIX
-    )?;
-    Ok(())
-}
-
-fn write_some(out: &mut impl Write, lines: &[String]) -> Result<()> {
-    for line in lines.iter().take(SHOWN) {
-        writeln!(out, "    {line}")?;
-    }
-    if lines.len() > SHOWN {
-        writeln!(out, "    … and {} more", lines.len() - SHOWN)?;
-    }
-    Ok(())
 }

@@ -473,6 +473,166 @@ pub fn saved_refs(repo: &Path, folder: &Path) -> Result<Vec<SavedRef>> {
         .collect())
 }
 
+/// How a cleaned worktree counts in the command's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    Removed,
+    /// Kept because removing it would lose work (or a lock says so).
+    KeptForWork,
+    /// Kept for a live session or another project.
+    InUse,
+    Failed,
+}
+
+/// Lines of a list shown before "… and N more".
+const SHOWN: usize = 20;
+
+impl Cleaned {
+    /// What happened to the worktree, in sentences for people, and how it
+    /// counts.
+    pub fn said(&self) -> (Vec<String>, Tally) {
+        let path = self.path.display();
+        let mut lines = Vec::new();
+        let tally = match &self.outcome {
+            Outcome::Removed {
+                branch,
+                landed,
+                saved,
+            } => {
+                if let Some(saved) = saved {
+                    lines.push(format!(
+                        "saved what {path} held only there as {}; to restore it: {}",
+                        saved.reference, saved.restore
+                    ));
+                }
+                let how = landed
+                    .as_ref()
+                    .filter(|l| l.is_landed())
+                    .map(|l| format!(" ({})", l.describe()))
+                    .unwrap_or_default();
+                lines.push(match branch {
+                    Branch::Deleted(name) => format!("removed {path} and its branch {name}{how}"),
+                    Branch::DeleteFailed(name, error) => {
+                        format!("removed {path}, but could not delete its branch {name}: {error}")
+                    }
+                    Branch::NotOurs(name) => {
+                        format!("removed {path} (its branch {name} is not a task branch: kept)")
+                    }
+                    Branch::Detached => format!("removed {path}"),
+                });
+                if matches!(branch, Branch::DeleteFailed(..)) {
+                    Tally::Failed
+                } else {
+                    Tally::Removed
+                }
+            }
+            Outcome::InUse { sessions, stop } => {
+                let stop = stop
+                    .as_ref()
+                    .map(|stop| format!("; stop it first ({stop})"))
+                    .unwrap_or_else(|| "; it ends by itself, or stop it first".to_string());
+                lines.push(format!(
+                    "kept {path}: in use by {}{stop}",
+                    sessions.join(", ")
+                ));
+                Tally::InUse
+            }
+            Outcome::Locked { reason } => {
+                let reason = if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({reason})")
+                };
+                lines.push(format!(
+                    "kept {path}: locked with git worktree lock{reason}; unlock it first (git worktree unlock {path})"
+                ));
+                Tally::KeptForWork
+            }
+            Outcome::IndexLocked { lock } => {
+                lines.push(format!(
+                    "kept {path}: a git command holds its index lock {}; let it finish (or, if none runs, remove the stale lock)",
+                    lock.display()
+                ));
+                Tally::KeptForWork
+            }
+            Outcome::Work(work) => {
+                lines.extend(work.said(&path.to_string(), &self.env_id));
+                Tally::KeptForWork
+            }
+            Outcome::Theirs { projects } => {
+                let projects: Vec<String> =
+                    projects.iter().map(|p| p.display().to_string()).collect();
+                lines.push(format!(
+                    "kept {path}: it belongs to the project {} (the projects share the worktrees folder); clean it from there",
+                    projects.join(", ")
+                ));
+                Tally::InUse
+            }
+            Outcome::Failed { error } => {
+                lines.push(format!("could not remove {path}: {error}"));
+                Tally::Failed
+            }
+        };
+        (lines, tally)
+    }
+}
+
+impl Work {
+    /// What a kept worktree holds that exists nowhere else, and what to do.
+    fn said(&self, path: &str, env_id: &str) -> Vec<String> {
+        let mut lines = vec![format!("kept {path}: removing it would lose")];
+        let mut part = |title: String, items: &[String]| {
+            if items.is_empty() {
+                return;
+            }
+            lines.push(format!("  {title}:"));
+            lines.extend(items.iter().take(SHOWN).map(|item| format!("    {item}")));
+            if items.len() > SHOWN {
+                lines.push(format!("    … and {} more", items.len() - SHOWN));
+            }
+        };
+        part(
+            format!(
+                "uncommitted changes ({}, untracked files included)",
+                self.changes.len()
+            ),
+            &self.changes,
+        );
+        part(
+            format!(
+                "edits git status does not show (--assume-unchanged or --skip-worktree) ({})",
+                self.hidden.len()
+            ),
+            &self.hidden,
+        );
+        part(
+            format!(
+                "files git ignores that are not build output ({})",
+                self.ignored.len()
+            ),
+            &self.ignored,
+        );
+        part(
+            format!(
+                "commits on no other branch, no remote, and not in the base ({})",
+                self.commits.len()
+            ),
+            &self.commits,
+        );
+        let advice = if self.commits.is_empty() {
+            "keep or commit what you need"
+        } else if self.changes.is_empty() && self.hidden.is_empty() {
+            "merge it (scopecraft-tmux merge) or push the branch"
+        } else {
+            "commit the changes, then merge it (scopecraft-tmux merge) or push the branch"
+        };
+        lines.push(format!(
+            "  {advice}, or remove it anyway, saving all of it under {SAVED_PREFIX}{env_id}/: scopecraft-tmux worktree clean {env_id} --force"
+        ));
+        lines
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
