@@ -423,7 +423,7 @@ Colours on a terminal (not with NO_COLOR), plain when piped: pipe into a pager
 Exit codes:
   0  success
   1  failure (a git command failed or gave no answer in time)
-  2  bad usage or bad input (unknown task, the task has no branch yet, …)";
+  2  bad usage or bad input (unknown task, the task has no branch, …)";
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {

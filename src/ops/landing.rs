@@ -95,7 +95,8 @@ pub fn environment(project: &Project, config: &Config, task: &str) -> Result<Env
     let Some(head) = git::commit_of(&checkout, &format!("refs/heads/{branch}"))? else {
         resolved?;
         bail_input!(
-            "task {task} has no branch {branch} yet: dispatch makes it with the task's worktree"
+            "task {task} has no branch {branch}: dispatch makes it with the task's worktree, \
+             and `worktree clean` removes it once its work has landed"
         );
     };
     let record = WorktreeBooks::for_project(project)?.read(&env_id)?;

@@ -590,6 +590,11 @@ fn merge_brings_the_branch_home_in_each_mode_and_clean_then_removes_it() {
         assert!(!path.exists(), "{}", run.stdout);
     }
     assert_eq!(branches(&bench), ["main"]);
+    // Once cleaned, the branch is gone for a reason: not "yet" to come.
+    bench.run(["merge", "merged-11A"]).bad_input(
+        "task merged-11A has no branch task/merged-11A: dispatch makes it with the task's worktree, \
+         and `worktree clean` removes it once its work has landed",
+    );
 }
 
 #[test]
