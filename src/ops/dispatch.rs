@@ -110,7 +110,13 @@ pub struct Preview {
 /// Plans the dispatch (checking everything that can be refused), then
 /// starts it, or with `dry_run` describes it.
 pub fn dispatch(project: &Project, config: &Config, request: &Request) -> Result<Dispatched> {
-    let mut plan = plan(request, project, config)?;
+    let mut plan = match plan(request, project, config) {
+        Ok(plan) => plan,
+        Err(error) => match error.downcast::<LiveInstead>() {
+            Ok(live) => return live.focus(project, request.focus_existing),
+            Err(error) => return Err(error),
+        },
+    };
     let mut notes = std::mem::take(&mut plan.notes);
     let (asked, books) = (plan.exec, plan.books.clone());
     let (outcome, supervisor) = if request.dry_run {
@@ -133,6 +139,50 @@ pub fn dispatch(project: &Project, config: &Config, request: &Request) -> Result
         notes,
         supervisor,
     })
+}
+
+/// A prerequisite of starting (the agent's program, tmux, the engine) is
+/// missing, but the key seemed live: if it still is, under the lock, the
+/// dispatch focuses it as it would have; otherwise `error` stands.
+#[derive(Debug)]
+struct LiveInstead {
+    session_name: String,
+    exec: ExecType,
+    error: anyhow::Error,
+}
+
+impl std::fmt::Display for LiveInstead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for LiveInstead {}
+
+impl LiveInstead {
+    fn focus(self, project: &Project, focus_existing: bool) -> Result<Dispatched> {
+        let books = Books::for_project(project)?;
+        let live = {
+            let _lock = books.lock(&self.session_name)?;
+            match books.read_raw(&self.session_name)? {
+                Some(record) => Some(books.reconcile_locked(record)?),
+                None => None,
+            }
+        };
+        let Some(existing) = live.filter(|r| r.status.is_live()) else {
+            return Err(self.error);
+        };
+        if focus_existing {
+            focus(&existing);
+        }
+        Ok(Dispatched {
+            notes: elsewhere_note(&existing, self.exec, focus_existing)
+                .into_iter()
+                .collect(),
+            outcome: Outcome::AlreadyRunning(existing),
+            supervisor: None,
+        })
+    }
 }
 
 /// A dispatch asked for one exec type while the session runs in another:
@@ -469,17 +519,36 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     };
 
     // Prerequisites, cheapest first; a container brings its own agent.
-    let docker = match exec {
-        ExecType::Docker => Some(docker::find(config)?),
-        _ => None,
+    let prerequisites = || -> Result<_> {
+        let docker = match exec {
+            ExecType::Docker => Some(docker::find(config)?),
+            _ => None,
+        };
+        let agent = match exec {
+            ExecType::Docker => Agent::in_container(config, &agent_name)?,
+            _ => Agent::resolve(config, &agent_name)?,
+        };
+        if exec == ExecType::Tmux {
+            tmux::check_installed(!args.dry_run)?;
+        }
+        Ok((docker, agent))
     };
-    let agent = match exec {
-        ExecType::Docker => Agent::in_container(config, &agent_name)?,
-        _ => Agent::resolve(config, &agent_name)?,
+    let (docker, agent) = match prerequisites() {
+        Ok(found) => found,
+        // What starting a run needs is not needed to find the one that
+        // runs: `dispatch` checks the key under its lock before failing.
+        Err(error) => match previous.filter(|p| p.status.is_live() && !args.dry_run) {
+            Some(_) => {
+                return Err(LiveInstead {
+                    session_name,
+                    exec,
+                    error,
+                }
+                .into());
+            }
+            None => return Err(error),
+        },
     };
-    if exec == ExecType::Tmux {
-        tmux::check_installed(!args.dry_run)?;
-    }
     let in_place = if args.no_worktree {
         Some("--no-worktree".to_string())
     } else if !config.worktrees_enabled() {

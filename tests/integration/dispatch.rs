@@ -1115,6 +1115,38 @@ fn after_the_run_the_pane_closes_on_kill_like_any_program() {
 }
 
 #[test]
+fn a_running_session_is_found_even_without_the_agent_program() {
+    // The agent's program is needed to start a run, not to find the one
+    // that runs: from a shell (or a tmux server) whose PATH lacks it, a
+    // second dispatch still focuses the running window.
+    let bench = Bench::with_tasks(&["live-11A"]);
+    bench.agent_behaviour("live-11A", "sleep=60\n");
+    bench.run(["dispatch", "live-11A"]).ok();
+    bench.wait_for_status("live-11A", "implementation", "running");
+    let missing = bench.scopecraft_home.join("no-such-agent");
+    let without_agent = || {
+        let output = bench
+            .cmd()
+            .env("SCOPECRAFT_AGENT", &missing)
+            .args(["dispatch", "live-11A"])
+            .output()
+            .unwrap();
+        crate::support::Run::from(output)
+    };
+    let again = without_agent().ok();
+    assert!(again.stdout.contains("already running"), "{}", again.stdout);
+    assert_eq!(bench.windows().len(), 1);
+    assert_eq!(bench.agent_calls("live-11A").len(), 1);
+    // Once it has ended, a dispatch needs the program again.
+    bench.run(["stop", "live-11A"]).ok();
+    without_agent().bad_input("is not installed");
+    assert_eq!(
+        bench.record("live-11A", "implementation")["status"],
+        "stopped"
+    );
+}
+
+#[test]
 fn a_subtask_named_without_its_prefix_is_the_same_session() {
     let bench = Bench::with_tasks(&[]);
     bench.write(
