@@ -5,6 +5,8 @@
 //! it, which git does completely or not at all. Whatever stands in the way
 //! is refused before anything changes.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -184,6 +186,13 @@ pub fn merge(project: &Project, config: &Config, request: &Request) -> Result<Me
             (head.clone(), Some(head), count)
         }
     };
+    let in_the_way = untracked_in_the_way(&env.checkout, &env.base_commit, &commit)?;
+    if !in_the_way.is_empty() {
+        return refuse(format!(
+            "the main checkout {checkout} has files git does not track where the merge brings files ({}); move them away first",
+            some(&in_the_way)
+        ));
+    }
     git::fast_forward(&env.checkout, &commit)?;
     if let Some(new_head) = &branch_moves_to {
         // The branch follows its rebased commits; its worktree is clean.
@@ -278,6 +287,43 @@ fn record(
     if let Err(err) = written {
         eprintln!("scopecraft-tmux: warning: could not record the merge in the books: {err:#}");
     }
+}
+
+/// The files `commit` adds to `base` that the checkout at `dir` already
+/// has untracked or ignored (or a path that is a file where the commit
+/// needs a folder): git would refuse to overwrite the first and silently
+/// overwrite the second, and either holds something of the user's.
+fn untracked_in_the_way(dir: &Path, base: &str, commit: &str) -> Result<Vec<String>> {
+    let added = git::diff(
+        dir,
+        &[
+            "--name-only",
+            "--no-renames",
+            "--diff-filter=A",
+            "-z",
+            base,
+            commit,
+            "--",
+        ],
+    )?;
+    let mut in_the_way = Vec::new();
+    for path in added.split('\0').filter(|p| !p.is_empty()) {
+        let relative = Path::new(path);
+        let blocked = relative.ancestors().skip(1).find(|folder| {
+            !folder.as_os_str().is_empty()
+                && dir
+                    .join(folder)
+                    .symlink_metadata()
+                    .is_ok_and(|meta| !meta.is_dir())
+        });
+        if let Some(folder) = blocked {
+            in_the_way.push(folder.display().to_string());
+        } else if dir.join(relative).symlink_metadata().is_ok() {
+            in_the_way.push(path.to_string());
+        }
+    }
+    in_the_way.dedup();
+    Ok(in_the_way)
 }
 
 fn conflicts(files: &[String], base: &str) -> String {

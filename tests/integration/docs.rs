@@ -211,3 +211,49 @@ fn the_instructions_limit_is_the_one_stated() {
         .run(["prompt", "long-11A", "-i", &over])
         .bad_input(&format!("at most {limit} are accepted"));
 }
+
+#[test]
+fn the_quick_start_names_the_worktree_and_branch_a_dispatch_makes() {
+    let task = "measure-status-refresh-cost-11G";
+    let readme = readme();
+    let quick = readme
+        .split("## Quick start")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for claim in [
+        format!("`../scopecraft-tmux.worktrees/{task}`"),
+        "(the folder is named after your checkout, lower-cased)".to_string(),
+        format!("`task/{task}`"),
+        format!("scopecraft-tmux worktree clean {task}"),
+    ] {
+        assert!(quick.contains(&claim), "the quick start says {claim}");
+    }
+
+    // What it says is what a dispatch makes, and what clean removes.
+    let bench = Bench::with_tasks(&[task]).with_git();
+    bench.run(["dispatch", task, "--exec", "detached"]).ok();
+    bench.wait_for_status(task, "implementation", "completed");
+    let checkout = bench.project.file_name().unwrap().to_str().unwrap();
+    let worktree = bench
+        .project
+        .with_file_name(format!("{}.worktrees", checkout.to_lowercase()))
+        .join(task);
+    assert!(worktree.is_dir(), "{}", worktree.display());
+    let branch = || {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&bench.project)
+            .args(["branch", "--list", &format!("task/{task}")])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(branch().contains(&format!("task/{task}")), "{}", branch());
+    bench.run(["worktree", "clean", task]).ok();
+    assert!(!worktree.exists());
+    assert_eq!(branch(), "");
+}

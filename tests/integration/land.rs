@@ -654,6 +654,26 @@ fn merge_refuses_what_stands_in_the_way_and_changes_nothing() {
     );
     git(main, &["reset", "-q", "--hard", "HEAD~1"]);
 
+    // A file the branch brings is in the main checkout already, untracked
+    // (git would refuse it halfway) or ignored (git would overwrite it).
+    fs::write(main.join("feature.txt"), "mine, not tracked\n").unwrap();
+    for args in [
+        &["merge", "fix-11A"][..],
+        &["merge", "fix-11A", "--squash"],
+        &["merge", "fix-11A", "--rebase"],
+    ] {
+        refused(
+            args,
+            "has files git does not track where the merge brings files (feature.txt)",
+        );
+    }
+    let exclude = main.join(".git/info/exclude");
+    let excluded = fs::read_to_string(&exclude).unwrap_or_default();
+    fs::write(&exclude, format!("{excluded}feature.txt\n")).unwrap();
+    refused(&["merge", "fix-11A"], "(feature.txt)");
+    fs::write(&exclude, excluded).unwrap();
+    fs::remove_file(main.join("feature.txt")).unwrap();
+
     // A live run in the worktree.
     let release = bench.dir.path().join("release");
     bench.agent_behaviour("fix-11A", &format!("wait_for={}\n", release.display()));
