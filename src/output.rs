@@ -28,9 +28,10 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     printable_but(text, &[])
 }
 
-/// [`printable`], keeping newlines: for messages of several lines.
+/// [`printable`], keeping newlines and tabs: for messages of several
+/// lines (git indents the files it names with a tab).
 pub fn printable_lines(text: &str) -> Cow<'_, str> {
-    printable_but(text, &['\n'])
+    printable_but(text, &['\n', '\t'])
 }
 
 fn printable_but<'a>(text: &'a str, kept: &[char]) -> Cow<'a, str> {
@@ -100,6 +101,10 @@ mod tests {
             "\\u{1b}]0;owned\\u{7}\\u{d}\\u{202e}x"
         );
         assert_eq!(printable_lines("a\nb\u{1b}"), "a\nb\\u{1b}");
+        assert_eq!(
+            printable_lines("files:\n\tf.txt\r"),
+            "files:\n\tf.txt\\u{d}"
+        );
         assert_eq!(pad("\u{7}", 8), "\\u{7}   ");
         assert!(!truncate(&"\u{1b}[2J".repeat(9), 10).contains('\u{1b}'));
     }

@@ -241,6 +241,19 @@ fn gemini_exit_codes_are_shown_with_their_meaning() {
         !bench.project.join("out.md").exists(),
         "a failed run saves no result"
     );
+
+    // The other code the issue names: 42, an input error.
+    bench.agent_behaviour("gx-14A", &format!("replay='{failed}'\nexit_code=42\n"));
+    bench
+        .run(["dispatch", "gx-14A", "--agent", "gemini", "-e", "detached"])
+        .ok();
+    let record = wait_runs(&bench, "gx-14A", 2, "failed");
+    assert_eq!(record["exitCode"], 42);
+    let status = bench.run(["status", "gx-14A"]).ok().stdout;
+    assert!(
+        status.contains("exit 42 (input error: invalid prompt or arguments)"),
+        "{status}"
+    );
 }
 
 #[test]
