@@ -706,6 +706,31 @@ fn merge_refuses_what_stands_in_the_way_and_changes_nothing() {
 }
 
 #[test]
+fn diff_and_merge_use_the_base_the_worktree_was_made_from() {
+    let bench = Bench::with_tasks(&["onto-dev-11A"]).with_git();
+    let main = &bench.project;
+    git(main, &["switch", "-q", "-c", "dev"]);
+    commit(main, "dev.txt", "dev's own\n");
+    agent_commits(&bench, "onto-dev-11A", "feature.txt", None);
+    git(main, &["switch", "-q", "main"]);
+
+    let json = bench.run(["diff", "onto-dev-11A", "--json"]).ok().json();
+    assert_eq!(json["base"], "dev", "{json:#}");
+    assert_eq!(json["committed"]["files"][0]["path"], "feature.txt");
+    assert_eq!(json["committed"]["files"].as_array().unwrap().len(), 1);
+
+    bench
+        .run(["merge", "onto-dev-11A"])
+        .bad_input("is on the branch main; switch it first");
+    git(main, &["switch", "-q", "dev"]);
+    let run = bench.run(["merge", "onto-dev-11A"]).ok();
+    assert!(run.stdout.contains("into dev"), "{}", run.stdout);
+    assert!(main.join("feature.txt").is_file());
+    git(main, &["switch", "-q", "main"]);
+    assert!(!main.join("feature.txt").exists(), "main is untouched");
+}
+
+#[test]
 fn merging_a_subtask_merges_its_parents_branch_and_says_so() {
     let bench = Bench::with_tasks(&[]);
     bench.write(
