@@ -1050,3 +1050,67 @@ fn through_a_client_the_next_key_goes_to_the_agent_waiting_longest_then_the_next
     );
     gate(&bench, 9);
 }
+
+/// The entries (label, key) of a `display-menu` as `menu --print` prints it.
+fn printed_entries(printed: &str) -> Vec<(String, String)> {
+    printed
+        .lines()
+        .filter_map(|line| {
+            let entry = line.strip_prefix("  ")?;
+            let (label, rest) = match entry.strip_prefix('\'') {
+                Some(quoted) => quoted.split_once('\'')?,
+                None => entry.split_once(' ')?,
+            };
+            let key = rest.split_whitespace().next()?;
+            (!label.is_empty()).then(|| (label.to_string(), key.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_pictures_the_menu_as_it_is() {
+    // The README's picture: "while one run waits for you in its tmux window
+    // and another has ended", in a git repository.
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let picture = readme
+        .split("### The menu")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .unwrap();
+    let pictured: Vec<(String, String)> = picture
+        .lines()
+        .filter_map(|line| {
+            let inner = line.trim().strip_prefix('│')?.strip_suffix('│')?.trim();
+            let (label, key) = inner.rsplit_once(" (")?;
+            Some((label.trim().to_string(), key.strip_suffix(')')?.to_string()))
+        })
+        .collect();
+    assert!(pictured.len() >= 5, "{picture}");
+
+    let bench = serve(Bench::with_tasks(&["fix-11A", "done-11B"]).with_git());
+    bench.run(["dispatch", "done-11B"]).ok();
+    bench.wait_for_status("done-11B", "implementation", "completed");
+    hooked_run(
+        &bench,
+        "fix-11A",
+        "UserPromptSubmit prompt=go\n\
+         Notification notification_type=idle_prompt message=Done\n\
+         wait gate-1\n",
+        "",
+    );
+    wait_for_state(&bench, "fix-11A", "waiting (idle_prompt)");
+    let pane = first_pane(&bench);
+    let printed = bench.run(["menu", "--print", "--pane", &pane]).ok().stdout;
+    let entries = printed_entries(&printed);
+    let keys = |list: &[(String, String)]| list.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&pictured), keys(&entries), "{printed}");
+    for ((shown, _), (real, _)) in pictured.iter().zip(&entries) {
+        let shown = shown.trim_end_matches('…');
+        assert!(
+            real.starts_with(shown),
+            "pictured {shown:?}, printed {real:?}"
+        );
+    }
+    gate(&bench, 1);
+}
