@@ -298,6 +298,7 @@ Examples:
   scopecraft-tmux work fix-login-05A
   scopecraft-tmux work fix-login-05A -m implementation -i 'Keep the diff small'
   scopecraft-tmux work fix-login-05A --agent codex -- --model o3
+  scopecraft-tmux work fix-login-05A --continue -i 'Now add the tests'
 
 Exit codes:
   0  the agent exited 0
@@ -311,6 +312,10 @@ Exit codes:
 pub struct WorkArgs {
     #[command(flatten)]
     pub input: PromptInput,
+    /// Resume the recorded agent conversation of this task here: its one session, or with
+    /// several the one of --mode (with --instructions as the new prompt)
+    #[arg(long = "continue")]
+    pub resume: bool,
     /// Run the agent in the main checkout instead of the task's git worktree
     #[arg(long)]
     pub no_worktree: bool,

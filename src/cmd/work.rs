@@ -18,6 +18,7 @@ impl Run for WorkArgs {
             mode: self.input.mode.clone(),
             instructions: self.input.instructions.clone(),
             data: self.input.data.clone(),
+            resume: self.resume,
             no_worktree: self.no_worktree,
             agent: self.agent.clone(),
             agent_args: self.agent_args.clone(),

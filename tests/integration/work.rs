@@ -110,6 +110,30 @@ fn work_runs_the_agent_in_this_terminal_and_exits_with_its_code() {
     assert_eq!(record["sessionHistory"].as_array().unwrap().len(), 2);
     let calls = bench.wait_for_agent("here-13A", 2);
     assert!(calls[1].prompt.contains("\nAgain\n"), "{}", calls[1].prompt);
+
+    // --continue resumes the conversation here, where it ran.
+    bench.agent_behaviour("here-13A", "");
+    let conversation = record["agentSessionId"].as_str().unwrap().to_string();
+    let child = on_a_terminal(
+        &bench,
+        &["work", "here-13A", "--continue", "-i", "Now the tests"],
+        &typescript,
+    );
+    assert_eq!(exit_code(child), Some(0));
+    let call = bench.wait_for_agent("here-13A", 3).remove(2);
+    let resumed = call.argv.iter().position(|a| a == "--resume");
+    assert_eq!(
+        resumed.and_then(|i| call.argv.get(i + 1)),
+        Some(&conversation),
+        "{:?}",
+        call.argv
+    );
+    assert_eq!(call.prompt, "Now the tests");
+    assert_eq!(Path::new(&call.cwd), worktree);
+    let record = bench.record("here-13A", "implementation");
+    assert_eq!(record["status"], "completed");
+    assert_eq!(record["execType"], "terminal");
+    assert_eq!(record["sessionHistory"].as_array().unwrap().len(), 3);
 }
 
 #[test]
