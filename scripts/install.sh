@@ -10,7 +10,7 @@ plugin=1
 for arg in "$@"; do
   case "$arg" in
     --no-plugin) plugin=0 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done

@@ -460,10 +460,11 @@ the branch's commits replayed onto the base (the branch and its worktree move
 there too). Git's commit hooks do not run: the commits are made without
 touching any checkout, then the base is fast-forwarded to them.
 
-It refuses, changing nothing, when the main checkout has uncommitted changes or
-is on another branch, the worktree has uncommitted work, a run of the task (or
-of a subtask sharing its worktree) is live, or the merge would conflict (the
-files are named; checked with git merge-tree first). The merge is recorded in
+It refuses, changing nothing, when the main checkout has uncommitted changes
+(or an untracked or ignored file where the branch brings one) or is on another
+branch, the worktree has uncommitted work, a run of the task (or of a subtask
+sharing its worktree) is live, or the merge would conflict (the files are
+named; checked with git merge-tree first). The merge is recorded in
 the books; `worktree clean` then removes the worktree and branch.
 
 Exit codes:

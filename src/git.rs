@@ -645,8 +645,10 @@ pub fn merge_tree(
             files.dedup();
             Ok(MergeTree::Conflicts { files })
         }
+        // --write-tree came in git 2.38, --merge-base in 2.40.
         _ => bail!(
-            "git merge-tree {ours} {theirs} (git 2.38 or later is needed): {}",
+            "git merge-tree {ours} {theirs} (git {} or later is needed): {}",
+            if merge_base.is_some() { "2.40" } else { "2.38" },
             String::from_utf8_lossy(&output.stderr).trim()
         ),
     }

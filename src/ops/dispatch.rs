@@ -192,7 +192,7 @@ fn elsewhere_note(existing: &Record, asked: ExecType, focused: bool) -> Option<S
     if runs == asked {
         return None;
     }
-    let place = match runs {
+    let place = |exec| match exec {
         ExecType::Tmux => "in tmux",
         ExecType::Detached => "headless (detached)",
         ExecType::Docker => "in Docker",
@@ -204,8 +204,10 @@ fn elsewhere_note(existing: &Record, asked: ExecType, focused: bool) -> Option<S
         ""
     };
     Some(format!(
-        "{task} ({mode}) already runs {place}, so no {asked} run was started{instead}; \
-         to run it {asked}, stop it first: scopecraft-tmux stop {task} --mode {mode}",
+        "{task} ({mode}) already runs {}, so no {asked} run was started{instead}; \
+         to run it {}, stop it first: scopecraft-tmux stop {task} --mode {mode}",
+        place(runs),
+        place(asked),
         task = existing.task_id,
         mode = existing.mode_name(),
     ))

@@ -349,7 +349,7 @@ fn a_run_elsewhere_or_a_second_mode_in_the_same_worktree_is_said() {
     assert!(
         again.stderr.contains(
             "both-11A (implementation) already runs in tmux, so no detached run was started: \
-             its window is focused instead; to run it detached, stop it first: \
+             its window is focused instead; to run it headless (detached), stop it first: \
              scopecraft-tmux stop both-11A --mode implementation"
         ),
         "{}",

@@ -439,6 +439,13 @@ fn the_kept_session_list_follows_the_books() {
     wait_for_json(&served, "/sessions", "the ended run in the list", |s| {
         s[0]["status"] == "completed"
     });
+    // Its supervisor may still note a notification in the record after the
+    // end: compare once the list holds the record's last write.
+    bench.wait_for_supervisor_end("keep-12A", "implementation");
+    let last_write = bench.record("keep-12A", "implementation")["lastUpdated"].clone();
+    wait_for_json(&served, "/sessions", "the record's last write", |s| {
+        s[0]["lastUpdated"] == last_write
+    });
     let kept = served.get("/sessions").expect(200);
     assert_eq!(kept.header("content-type"), Some("application/json"));
     assert_eq!(served.get("/sessions").expect(200).body, kept.body);

@@ -335,6 +335,9 @@ impl Bench {
             .env_remove("TMUX_PANE")
             .env_remove("SCOPECRAFT_AGENT")
             .env("HOME", &self.home)
+            // Claude Code's folder (the fake agent's transcripts): this
+            // bench's, never the user's.
+            .env("CLAUDE_CONFIG_DIR", self.home.join(".claude"))
             .env("SCOPECRAFT_HOME", &self.scopecraft_home)
             .env("TMUX_TMPDIR", &self.tmux_tmpdir)
             .env("NO_COLOR", "1");
@@ -466,6 +469,9 @@ impl Bench {
             .current_dir(&self.project)
             .env_remove("TMUX")
             .env("HOME", &self.home)
+            // Claude Code's folder (the fake agent's transcripts): this
+            // bench's, never the user's.
+            .env("CLAUDE_CONFIG_DIR", self.home.join(".claude"))
             .env("SCOPECRAFT_HOME", &self.scopecraft_home)
             .env("TMUX_TMPDIR", &self.tmux_tmpdir)
             .env("TERM", "xterm-256color")
