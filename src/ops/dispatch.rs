@@ -539,17 +539,15 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         Ok(found) => found,
         // What starting a run needs is not needed to find the one that
         // runs: `dispatch` checks the key under its lock before failing.
-        Err(error) => match previous.filter(|p| p.status.is_live() && !args.dry_run) {
-            Some(_) => {
-                return Err(LiveInstead {
-                    session_name,
-                    exec,
-                    error,
-                }
-                .into());
+        Err(error) if !args.dry_run && previous.as_ref().is_some_and(|p| p.status.is_live()) => {
+            return Err(LiveInstead {
+                session_name,
+                exec,
+                error,
             }
-            None => return Err(error),
-        },
+            .into());
+        }
+        Err(error) => return Err(error),
     };
     let in_place = if args.no_worktree {
         Some("--no-worktree".to_string())
