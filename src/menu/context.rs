@@ -98,9 +98,13 @@ impl<'a> Context<'a> {
         }
         display.push("#{window_id}\t#{pane_current_path}");
         commands.add(display);
-        let answer = tmux
-            .run(&commands)
-            .context("asking tmux for the menu's context")?;
+        let answer = tmux.run(&commands).map_err(|err| {
+            // Checked only when it failed: the menu is a key press away.
+            match crate::tmux::check_installed(false) {
+                Err(missing) => missing,
+                Ok(()) => err.context("asking tmux for the menu's context"),
+            }
+        })?;
 
         let parts: Vec<&str> = answer
             .split(&format!("{SEPARATOR}\n"))

@@ -729,6 +729,15 @@ fn attach_explains_what_cannot_be_attached() {
         .unwrap();
     let no_tmux = crate::support::Run::from(no_tmux).bad_input("tmux is not installed");
     assert!(!no_tmux.stderr.contains("gone"), "{}", no_tmux.stderr);
+    // So does the menu, rather than the tmux command it could not run.
+    let menu = bench
+        .cmd()
+        .env("PATH", bench.dir.path().join("bin-without-tmux"))
+        .arg("menu")
+        .output()
+        .unwrap();
+    let menu = crate::support::Run::from(menu).bad_input("tmux is not installed");
+    assert!(!menu.stderr.contains("list-windows"), "{}", menu.stderr);
     // A task that exists but never ran: say how to start it.
     bench.task("never-11A", "Not yet.");
     bench
