@@ -1131,6 +1131,9 @@ fn a_running_session_is_found_even_without_the_agent_program() {
     let bench = Bench::with_tasks(&["live-11A"]);
     bench.agent_behaviour("live-11A", "sleep=60\n");
     bench.run(["dispatch", "live-11A"]).ok();
+    // The record says running from the dispatch on; the agent is called a
+    // moment later.
+    bench.wait_for_agent("live-11A", 1);
     bench.wait_for_status("live-11A", "implementation", "running");
     let missing = bench.scopecraft_home.join("no-such-agent");
     let without_agent = || {
