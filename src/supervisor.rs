@@ -71,6 +71,11 @@ pub fn run(record_path: &Path, path_var: Option<&std::ffi::OsStr>) -> Result<Opt
     // Registered before the agent exists, so no SIGCHLD is missed.
     let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGCHLD])
         .context("installing signal handlers")?;
+    // A detached supervisor starts with the ending signals blocked (a
+    // `stop` right after the dispatch would otherwise kill it before it had
+    // handlers): one that came meanwhile is caught now. Before any thread or
+    // the agent starts, so neither inherits the mask.
+    mask_ending(libc::SIG_UNBLOCK);
     let record = begin(&books, &name)?;
     let exec = record.exec_type.unwrap_or(ExecType::Detached);
     let tmux = exec_tmux(&record);
@@ -791,6 +796,22 @@ fn reap(pid: u32, in_terminal: bool) -> Result<Reaped> {
 
 /// The signals that end a run (and, once it has ended, us).
 const ENDING: [i32; 4] = [SIGTERM, SIGHUP, SIGINT, SIGQUIT];
+
+/// Blocks (`SIG_BLOCK`) or unblocks (`SIG_UNBLOCK`) the ending signals in
+/// the calling thread. Async-signal-safe: `dispatch` blocks them between
+/// fork and exec of a detached supervisor.
+pub fn mask_ending(how: libc::c_int) {
+    // SAFETY: sigemptyset, sigaddset and sigprocmask on a set of our own
+    // are async-signal-safe and touch nothing else.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in ENDING {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::sigprocmask(how, &set, std::ptr::null_mut());
+    }
+}
 
 /// Puts back the default actions of the signals we caught, so that once the
 /// agent has ended `kill` or a closed window ends us as usual.

@@ -1333,10 +1333,14 @@ fn start_detached(plan: &Plan, record: &mut Record) -> Result<std::process::Chil
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
-        // SAFETY: setsid is async-signal-safe.
+        // SAFETY: setsid and supervisor::mask_ending are async-signal-safe.
+        // The ending signals wait, blocked, until the supervisor has its
+        // handlers: a `stop` right after this dispatch then stops the run
+        // instead of killing the supervisor.
         unsafe {
             command.pre_exec(|| {
                 libc::setsid();
+                supervisor::mask_ending(libc::SIG_BLOCK);
                 Ok(())
             });
         }

@@ -263,7 +263,8 @@ fn running_headless(bench: &Bench, task: &str) -> Value {
     bench.agent_behaviour(task, "sleep=60\n");
     bench.run(["dispatch", task, "--exec", "detached"]).ok();
     bench.wait_for_agent(task, 1);
-    bench.wait_for_status(task, "implementation", "running")
+    // The record names the agent's pid a moment after the agent starts.
+    bench.wait_for_agent_started(task, "implementation")
 }
 
 #[test]
@@ -568,8 +569,12 @@ fn dispatch_from_inside_tmux_reaches_the_same_server() {
         windows.contains("scopecraft:inside-11A-implementation"),
         "{windows:?}"
     );
-    let out = fs::read_to_string(bench.dir.path().join("out")).unwrap();
-    assert!(out.contains("dispatched inside-11A"), "{out}");
+    // dispatch prints once it has let go of the key; the run may end first.
+    wait_for("the dispatch's report", WAIT, || {
+        fs::read_to_string(bench.dir.path().join("out"))
+            .ok()
+            .filter(|out| out.contains("dispatched inside-11A"))
+    });
 }
 
 /// Stand-ins for GUI terminals that record how they were started.
@@ -692,7 +697,7 @@ fn attach_explains_what_cannot_be_attached() {
     bench
         .run(["dispatch", "head-11A", "--exec", "detached"])
         .ok();
-    bench.wait_for_status("head-11A", "implementation", "running");
+    bench.wait_for_agent_started("head-11A", "implementation");
     bench.run(["attach", "head-11A"]).bad_input("runs headless");
     bench.run(["stop", "head-11A"]).ok();
     // Once it has ended: say how, and offer its log (nothing to follow).
@@ -952,6 +957,56 @@ fn stop_right_after_dispatch_stops_the_session() {
             "stopped",
             "{exec}"
         );
+    }
+}
+
+#[test]
+fn a_detached_supervisor_signalled_before_it_has_begun_stops_the_run() {
+    // The record names a detached supervisor as soon as it is spawned, and
+    // `stop` (or anyone) may signal it from then on: before its handlers are
+    // in place too. Signalled that early, the run is stopped, not lost.
+    let tasks = [
+        "early-11A",
+        "early-11B",
+        "early-11C",
+        "early-11D",
+        "early-11E",
+    ];
+    let bench = Bench::with_tasks(&tasks);
+    bench.agent_behaviour("default", "sleep=60\n");
+    let projects = bench.scopecraft_home.join("projects");
+    for task in tasks {
+        let mut dispatch = bench
+            .cmd()
+            .args(["dispatch", task, "--exec", "detached"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let record = format!("{task}.implementation.session.json");
+        let supervisor_on_record = || {
+            let project = projects.read_dir().ok()?.next()?.ok()?.path();
+            let text = fs::read_to_string(project.join("sessions").join(&record)).ok()?;
+            serde_json::from_str::<Value>(&text).ok()?["supervisorPid"].as_u64()
+        };
+        // Polled without a pause: the moment it is written is the point.
+        let deadline = std::time::Instant::now() + WAIT;
+        let supervisor = loop {
+            if let Some(pid) = supervisor_on_record() {
+                break pid;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no supervisor on record"
+            );
+        };
+        crate::support::kill(supervisor, 15);
+        assert!(dispatch.wait().unwrap().success(), "{task}");
+        let ended = wait_for("the run to end", WAIT, || {
+            let record = bench.record(task, "implementation");
+            (record["status"] != "running").then_some(record)
+        });
+        assert_eq!(ended["status"], "stopped", "{task}: {ended}");
     }
 }
 

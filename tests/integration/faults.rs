@@ -471,6 +471,8 @@ fn a_full_disk_loses_no_outcome_breaks_no_reading_and_leaves_no_half_dispatch() 
         .run(["dispatch", "stale-11C", "-e", "detached", "--no-worktree"])
         .ok();
     bench.wait_for_status("stale-11C", "implementation", "completed");
+    // Its supervisor still notes the end's notification: tamper after that.
+    bench.wait_for_supervisor_end("stale-11C", "implementation");
     tamper(&bench, "stale-11C.implementation", |json| {
         json["status"] = "running".into();
         json["supervisorPid"] = (u32::MAX / 2).into();

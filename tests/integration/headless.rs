@@ -55,6 +55,7 @@ fn log_of(record: &Value) -> String {
 struct Following {
     child: Child,
     output: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
 }
 
 impl Following {
@@ -69,7 +70,7 @@ impl Following {
         let output = Arc::new(Mutex::new(String::new()));
         let mut stdout = child.stdout.take().unwrap();
         let sink = Arc::clone(&output);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut chunk = [0u8; 4096];
             while let Ok(n) = stdout.read(&mut chunk) {
                 if n == 0 {
@@ -80,7 +81,11 @@ impl Following {
                     .push_str(&String::from_utf8_lossy(&chunk[..n]));
             }
         });
-        Following { child, output }
+        Following {
+            child,
+            output,
+            reader,
+        }
     }
 
     fn output(&self) -> String {
@@ -93,8 +98,9 @@ impl Following {
             self.child.try_wait().unwrap()
         });
         // The reader thread has the rest once the pipe is closed.
-        std::thread::sleep(Duration::from_millis(50));
-        (status.code().unwrap(), self.output())
+        self.reader.join().unwrap();
+        let output = self.output.lock().unwrap().clone();
+        (status.code().unwrap(), output)
     }
 }
 
@@ -486,6 +492,8 @@ fn continue_needs_a_recorded_conversation() {
         .run(["dispatch", "lost-11B", "--exec", "detached"])
         .ok();
     let record = bench.wait_for_status("lost-11B", "implementation", "completed");
+    // Its supervisor still notes the end's notification: edit after that.
+    bench.wait_for_supervisor_end("lost-11B", "implementation");
     // A record from before ids were kept (or Scopecraft's own) has none.
     let path = bench.record_path("lost-11B.implementation");
     let mut json: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
@@ -819,8 +827,10 @@ fn logs_of_a_tmux_run_show_the_windows_text() {
         "{shown}"
     );
     // The recorded terminal output keeps the escape sequences…
-    let raw = bench.run(["logs", "pane-11A", "--raw"]).ok().stdout;
-    assert!(raw.contains("\x1b[1;31mred"), "{raw:?}");
+    wait_for("the pane's output in its log", WAIT, || {
+        let raw = bench.run(["logs", "pane-11A", "--raw"]).ok().stdout;
+        raw.contains("\x1b[1;31mred").then_some(())
+    });
     // …and once the window is closed it is what logs shows, without them.
     bench.tmux([
         "send-keys",

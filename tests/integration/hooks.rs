@@ -229,6 +229,9 @@ fn a_subagent_never_changes_the_leads_state() {
          wait gate-2\n",
         "",
     );
+    // The supervisor records the agent's pid once: wait for it before the
+    // snapshot.
+    bench.wait_for_agent_started("lead-11A", "implementation");
     let working = wait_for_state(&bench, "lead-11A", "working");
     // Wait until the subagent's events have all been fired.
     wait_for("the subagent's hooks", Duration::from_secs(20), || {

@@ -354,11 +354,12 @@ fn status_is_a_value_scopecraft_knows_and_ours_says_more() {
     bench.run(["dispatch", "ask-11D"]).ok();
     bench.wait_for_status("good-11A", "implementation", "completed");
     bench.wait_for_status("bad-11B", "implementation", "failed");
-    bench.wait_for_status("halt-11C", "implementation", "running");
+    bench.wait_for_agent_started("halt-11C", "implementation");
     bench.run(["stop", "halt-11C"]).ok();
     bench.wait_for_status("halt-11C", "implementation", "stopped");
     // The interactive run waits for its user: Claude Code's Stop hook.
-    let ask = bench.wait_for_status("ask-11D", "implementation", "running");
+    // A hook counts once the supervisor has begun (it says running then).
+    let ask = bench.wait_for_agent_started("ask-11D", "implementation");
     let key = sessions_dir(&bench).join("ask-11D.implementation.session.json");
     bench.run(["__hook", key.to_str().unwrap(), "waiting"]).ok();
     bench.wait_for_status("ask-11D", "implementation", "waiting");
