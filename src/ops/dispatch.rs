@@ -1313,6 +1313,9 @@ fn respawn_finished_window(
 /// is written ([`crate::supervisor::run`]); until then the record says so,
 /// and a reader sees a live run.
 fn in_the_foreground(record: &mut Record) {
+    // From the moment the record names us, `stop` may signal us: the
+    // ending signals wait until the supervisor can catch them.
+    supervisor::mask_ending(libc::SIG_BLOCK);
     let me = std::process::id();
     record.supervisor_pid = Some(me);
     record.supervisor_start_ticks = procs::start_ticks(me);
