@@ -1296,6 +1296,12 @@ fn respawn_finished_window(
     if owner.trim_end() != session_name {
         return None;
     }
+    let mut commands = Commands::new();
+    // The earlier run's pipe to its terminal log outlives a respawn, and
+    // closes a moment later: the new run's supervisor would find it still
+    // open (`pipe-pane -o` opens none) and the new run's output would go
+    // to no log. Closed first, the new run's pipe opens.
+    commands.add(["pipe-pane", "-t", pane]);
     let mut command = vec![
         "respawn-pane".to_string(),
         "-k".into(),
@@ -1303,7 +1309,6 @@ fn respawn_finished_window(
         pane.to_string(),
     ];
     command.extend(running_supervisor(workdir, supervise));
-    let mut commands = Commands::new();
     commands.add(command);
     commands.add(["display-message", "-p", "-t", pane, PLACE_FORMAT]);
     tmux.run(&commands).ok()

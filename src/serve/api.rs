@@ -655,20 +655,24 @@ fn follow_stream(
 }
 
 /// A tmux run's pane as HTML, sent again whenever its output grew, until
-/// the run ends.
+/// the run ends. What the pane prints reaches its terminal log (pipe-pane)
+/// as it comes; the run's log grows only with the agent's transcript.
 fn follow_screen(
     books: &Books,
     mut record: Record,
     out: &mut Pieces,
     cancelled: &AtomicBool,
 ) -> anyhow::Result<Record> {
-    let log_size = |record: &Record| std::fs::metadata(&record.log_file).map_or(0, |m| m.len());
+    let sizes = |record: &Record| {
+        [record.log_file.clone(), books.terminal_log(record)]
+            .map(|path| std::fs::metadata(path).map_or(0, |m| m.len()))
+    };
     let mut last = String::new();
-    let mut size = u64::MAX;
+    let mut seen = None;
     loop {
-        let now = log_size(&record);
-        if now != size {
-            size = now;
+        let now = sizes(&record);
+        if seen != Some(now) {
+            seen = Some(now);
             if let Some(text) = logs::pane_screen(&record, PANE_HISTORY) {
                 let html = ansi::to_html(&text);
                 if html != last {
@@ -684,7 +688,7 @@ fn follow_screen(
         if let Some(current) = books.read(&record.session_name)? {
             if !logs::is_live(&current) {
                 // The pane's last output reaches the log a moment later.
-                size = u64::MAX;
+                seen = None;
             }
             record = current;
         }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::headless::{LOG_A, replay};
-use crate::support::served::{Served, wait_for_json};
+use crate::hooks::{gate, hooked_run};
+use crate::support::served::{Served, Socket, wait_for_json};
 use crate::support::{Bench, wait_for};
 
 #[test]
@@ -184,6 +185,84 @@ fn the_log_websocket_carries_the_run_and_closes_when_it_ends() {
         .until_closed();
     assert_eq!(again.texts.concat(), log);
     assert_eq!(again.closed.as_deref(), Some("completed, exit 0"));
+}
+
+#[test]
+fn the_log_websocket_follows_a_tmux_run_as_its_pane_prints() {
+    let bench = Bench::with_tasks(&["pane-11A"]);
+    let served = Served::start(&bench);
+    // The first run in a new window, the next in the same window, which
+    // still shows the first one's summary.
+    for run in 1..=2 {
+        follow_a_run_that_prints(&bench, &served, run);
+        assert_eq!(bench.windows(), ["scopecraft:pane-11A-implementation"]);
+    }
+}
+
+/// Run `run` of pane-11A: its agent prints while it works and writes no
+/// transcript meanwhile, so what it prints reaches only the pane (and the
+/// terminal log). Both log streams show each line while the run goes on.
+fn follow_a_run_that_prints(bench: &Bench, served: &Served, run: u32) {
+    let line = |n: u32| format!("run {run} line {n}");
+    let gates = 3 * (run - 1);
+    hooked_run(
+        bench,
+        "pane-11A",
+        &format!(
+            "say {}\nwait gate-{}\nsay {}\nwait gate-{}\nsay {}\nwait gate-{}\n",
+            line(1),
+            gates + 1,
+            line(2),
+            gates + 2,
+            line(3),
+            gates + 3
+        ),
+        "",
+    );
+    bench.wait_for_agent("pane-11A", run as usize);
+    bench.wait_for_agent_started("pane-11A", "implementation");
+    let mut screen = served.websocket("/logs/implementation/pane-11A?screen=1");
+    let mut text = served.websocket("/logs/implementation/pane-11A");
+    let mut seen_text = String::new();
+    next_with(&mut screen, &line(1), |t| t.contains(&line(1)));
+    next_with(&mut text, &line(1), |t| {
+        seen_text.push_str(t);
+        seen_text.contains(&line(1))
+    });
+    for n in [2, 3] {
+        gate(bench, gates + n - 1);
+        let shown = next_with(&mut screen, &line(n), |t| t.contains(&line(n)));
+        assert!(shown.contains(&line(1)), "a whole screen: {shown}");
+        next_with(&mut text, &line(n), |t| {
+            seen_text.push_str(t);
+            seen_text.contains(&line(n))
+        });
+        assert_eq!(
+            bench.record("pane-11A", "implementation")["status"],
+            "running"
+        );
+    }
+    // As `logs -f` gives them: each line once.
+    assert_eq!(seen_text.matches(&line(2)).count(), 1, "{seen_text}");
+
+    gate(bench, gates + 3);
+    let screen = screen.until_closed();
+    assert_eq!(screen.closed.as_deref(), Some("completed, exit 0"));
+    let text = text.until_closed();
+    assert_eq!(text.closed.as_deref(), Some("completed, exit 0"));
+}
+
+/// The next message `check` accepts (an earlier one may be a screen not yet
+/// showing it); fails when the socket closes or nothing comes for 30 s.
+#[track_caller]
+fn next_with(socket: &mut Socket, what: &str, mut check: impl FnMut(&str) -> bool) -> String {
+    loop {
+        match socket.next_text() {
+            Some(text) if check(&text) => return text,
+            Some(_) => {}
+            None => panic!("the WebSocket closed or went quiet before {what}"),
+        }
+    }
 }
 
 #[test]
