@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
@@ -92,6 +93,7 @@ pub fn router(server: Arc<Server>) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "no such route (see /openapi.json)")
         })
         .layer(axum::middleware::map_response(errors_as_json))
+        .layer(axum::middleware::from_fn(refuse_declared_large_bodies))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
@@ -140,11 +142,19 @@ impl IntoResponse for ApiError {
 type Answer = Result<Response, ApiError>;
 
 /// The refusals of a request's parts (a path, query or body that does not
-/// parse, a WebSocket route asked without its upgrade) come as text: they
-/// become the `{"error": …}` every other error is, as the OpenAPI
-/// document says.
+/// parse, a WebSocket route asked without its upgrade) come as text, and a
+/// method a route does not take comes with no body: they become the
+/// `{"error": …}` every other error is, as the OpenAPI document says.
 async fn errors_as_json(response: Response) -> Response {
     let status = response.status();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // The route adds its `Allow` header on the way out.
+        return ApiError::new(
+            status,
+            "this route does not take that method: its Allow header lists those it takes (see /openapi.json)",
+        )
+        .into_response();
+    }
     let text = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -157,6 +167,26 @@ async fn errors_as_json(response: Response) -> Response {
         .await
         .unwrap_or_default();
     ApiError::new(status, String::from_utf8_lossy(&body).trim()).into_response()
+}
+
+/// A body declared larger than any route takes is refused before it is
+/// read: waiting for gigabytes that may never come holds the connection
+/// for nothing. (A body sent without its length is cut off where it
+/// passes the limit, by the routes that read one.)
+async fn refuse_declared_large_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&n| n > MAX_BODY as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is {length} bytes; a request takes at most {MAX_BODY}"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Runs blocking work (files, processes) off the async threads.
@@ -194,7 +224,7 @@ struct LogsQuery {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DispatchBody {
-    exec: Option<ExecType>,
+    exec: Option<DispatchExec>,
     /// The agent (a built-in name or a configured profile).
     agent: Option<String>,
     instructions: Option<String>,
@@ -207,9 +237,37 @@ struct DispatchBody {
     attach: bool,
 }
 
-/// `?raw=1`, `?raw=true`, `?raw`: on.
-fn flag(value: Option<&str>) -> bool {
-    value.is_some_and(|v| !matches!(v, "0" | "false" | "no"))
+/// Where a dispatch may run: the exec types a dispatch takes (`terminal`
+/// is `work`'s, on the command line), so that a refusal lists these.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DispatchExec {
+    Tmux,
+    Detached,
+    Docker,
+}
+
+impl From<DispatchExec> for ExecType {
+    fn from(exec: DispatchExec) -> ExecType {
+        match exec {
+            DispatchExec::Tmux => ExecType::Tmux,
+            DispatchExec::Detached => ExecType::Detached,
+            DispatchExec::Docker => ExecType::Docker,
+        }
+    }
+}
+
+/// `?raw=1`: on; `0` or absent: off; anything else is refused, as the
+/// OpenAPI document says.
+fn flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("?{name}= takes 1 or 0, not {other:?}"),
+        )),
+    }
 }
 
 /// The project of `?project=` (the current one without it).
@@ -416,7 +474,7 @@ async fn dispatch(
                 .data
                 .map(|data| serde_json::to_string(&data))
                 .transpose()?,
-            exec: body.exec,
+            exec: body.exec.map(ExecType::from),
             agent: body.agent,
             resume: body.resume,
             ..dispatch::Request::default()
@@ -551,8 +609,9 @@ async fn logs(
     ws: WebSocketUpgrade,
 ) -> Answer {
     check_key(&mode, &id)?;
+    let raw = flag("raw", query.raw.as_deref())?;
+    let screen = flag("screen", query.screen.as_deref())?;
     let project = project_of(&server, query.project).await?;
-    let (raw, screen) = (flag(query.raw.as_deref()), flag(query.screen.as_deref()));
     let (books, record) = {
         let project = project.clone();
         blocking(move || find_record(&project, &mode, &id)).await?

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::headless::{LOG_A, replay};
 use crate::hooks::{gate, hooked_run};
-use crate::support::served::{Served, Socket, wait_for_json};
+use crate::support::served::{Served, Socket, declared_body, wait_for_json};
 use crate::support::{Bench, wait_for};
 
 #[test]
@@ -416,13 +416,51 @@ fn the_server_refuses_strangers_and_bad_input() {
     served
         .call("POST", "/dispatch/implementation/bad.id", "")
         .expect(400);
-    served
-        .call(
-            "POST",
-            "/dispatch/implementation/safe-11A",
-            r#"{"exec": "ssh"}"#,
-        )
-        .expect(400);
+    // The exec types a refusal lists are the ones a dispatch takes.
+    for exec in ["ssh", "terminal"] {
+        let refused = served
+            .call(
+                "POST",
+                "/dispatch/implementation/safe-11A",
+                &format!(r#"{{"exec": "{exec}"}}"#),
+            )
+            .expect(400)
+            .json();
+        let error = refused["error"].as_str().unwrap();
+        let (_, listed) = error.split_once("expected one of").unwrap();
+        assert!(listed.contains("`tmux`, `detached`, `docker`"), "{error}");
+        assert!(!listed.contains("terminal"), "{error}");
+    }
+    // A log's flags are 1 or 0, as documented.
+    let origin = served.origin();
+    for path in [
+        "/logs/implementation/safe-11A?raw=yes",
+        "/logs/implementation/safe-11A?raw=2",
+        "/logs/implementation/safe-11A?screen=2",
+    ] {
+        assert_eq!(
+            served.websocket_from(path, &origin).err(),
+            Some(400),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        served
+            .websocket_from("/logs/implementation/safe-11A?raw=1&screen=0", &origin)
+            .err(),
+        Some(404)
+    );
+    // A method a route does not take: 405, said as every error is.
+    for (method, path, allowed) in [
+        ("DELETE", "/dispatch/implementation/safe-11A", "POST"),
+        ("GET", "/dispatch/implementation/safe-11A", "POST"),
+        ("PUT", "/status/implementation/safe-11A", "GET,HEAD"),
+    ] {
+        let refused = served.call(method, path, "").expect(405);
+        assert_eq!(refused.header("content-type"), Some("application/json"));
+        assert!(refused.json()["error"].is_string());
+        assert_eq!(refused.header("allow"), Some(allowed), "{method} {path}");
+    }
     served
         .call(
             "POST",
@@ -442,6 +480,15 @@ fn the_server_refuses_strangers_and_bad_input() {
     served
         .call("POST", "/dispatch/implementation/safe-11A", &huge)
         .expect(413);
+    // Declared, not sent: 413 at once, not a wait for the body.
+    for path in [
+        "/dispatch/implementation/safe-11A",
+        "/stop/implementation/safe-11A",
+        "/attach/implementation/safe-11A",
+    ] {
+        let refused = declared_body(&served, "POST", path, 10_000_000_000).expect(413);
+        assert!(refused.json()["error"].is_string());
+    }
     assert!(bench.agent_calls("safe-11A").is_empty());
     assert!(bench.windows().is_empty());
 }

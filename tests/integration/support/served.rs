@@ -229,6 +229,40 @@ pub fn http(
     parse_answer(&raw)
 }
 
+/// A request that declares a body of `length` bytes and sends none: the
+/// answer, read as far as its own length (the server may keep the
+/// connection open waiting for the body), within 10 s.
+pub fn declared_body(served: &Served, method: &str, path: &str, length: u64) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n",
+        served.host(),
+        served.token
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let mut buffer = [0; 4096];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let answer = parse_answer(&raw);
+            let length: usize = answer
+                .header("content-length")
+                .map_or(0, |l| l.parse().unwrap());
+            if raw.len() >= end + 4 + length {
+                return answer;
+            }
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) => return parse_answer(&raw),
+            Ok(read) => raw.extend_from_slice(&buffer[..read]),
+            Err(err) => panic!("no answer to a declared body of {length} bytes: {err}"),
+        }
+    }
+}
+
 fn parse_answer(raw: &[u8]) -> Answer {
     let split = raw
         .windows(4)
