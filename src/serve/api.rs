@@ -302,6 +302,8 @@ fn status_json(record: &Record) -> Value {
     status.insert("taskId".into(), json!(record.task_id));
     status.insert("mode".into(), json!(record.mode_name()));
     status.insert("state".into(), json!(record.status));
+    // What `list` shows: `blocked (rate_limit)`, `stuck (quiet 8s)`, …
+    status.insert("stateLabel".into(), json!(record.state_label()));
     status.insert("running".into(), json!(record.status.is_live()));
     status.insert(
         "headless".into(),

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::headless::{LOG_A, replay};
+use crate::hooks::{self, hooked_run};
 use crate::support::browser::{self, Browser, modified_ms};
 use crate::support::served::Served;
 use crate::support::{Bench, WAIT, wait_for};
@@ -51,7 +52,7 @@ fn the_page_runs_follows_and_stops_tasks_in_a_real_browser() {
     let Some(installed) = browser::installed("the_page_runs_follows_and_stops_tasks") else {
         return;
     };
-    let bench = Bench::with_tasks(&["page-12A", "page-12B"]);
+    let bench = Bench::with_tasks(&["page-12A", "page-12B", "page-12C"]);
     bench.write(
         ".tasks/.modes/review/base.md",
         "---\ninput:\n  taskId: string\n---\n\nReview {taskId}.\n",
@@ -75,7 +76,7 @@ fn the_page_runs_follows_and_stops_tasks_in_a_real_browser() {
         "the page to follow the books",
         LONG,
         "return document.querySelector('#live').textContent === 'live' \
-         && document.querySelectorAll('#tasks tbody tr').length === 2;",
+         && document.querySelectorAll('#tasks tbody tr').length === 3;",
         &[],
     );
     assert_eq!(
@@ -158,6 +159,26 @@ fn the_page_runs_follows_and_stops_tasks_in_a_real_browser() {
         &[],
     );
     assert_eq!(page.eval("return window.notReloaded === true;", &[]), true);
+
+    // A run blocked by an API error: the badge says so, and why, as
+    // `list` does (its status stays `waiting`).
+    hooked_run(
+        &bench,
+        "page-12C",
+        "UserPromptSubmit\nStopFailure error=rate_limit\nwait gate-1\n",
+        "",
+    );
+    let blocked = page.wait(
+        "the badge to say blocked",
+        LONG,
+        &format!("{BADGE}\nreturn badge && badge.dataset.label === 'blocked (rate_limit)' && {{ state: badge.dataset.state, text: badge.textContent, class: badge.className }};"),
+        &[json!("page-12C"), json!("implementation")],
+    );
+    assert_eq!(blocked["state"], "waiting");
+    assert_eq!(blocked["text"], "implementation · blocked (rate_limit)");
+    assert!(blocked["class"].as_str().unwrap().contains("blocked"));
+    hooks::gate(&bench, 1);
+    wait_for_badge(&page, "page-12C", "implementation", "completed");
 
     // Badge latency: a record rewritten on disk (as a supervisor writes
     // it: a temporary file renamed over it) until its badge shows it.

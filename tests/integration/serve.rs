@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::headless::{LOG_A, replay};
-use crate::hooks::{gate, hooked_run};
+use crate::hooks::{gate, hooked_run, wait_for_state};
 use crate::support::served::{Served, Socket, declared_body, wait_for_json};
 use crate::support::{Bench, wait_for};
 
@@ -263,6 +263,39 @@ fn next_with(socket: &mut Socket, what: &str, mut check: impl FnMut(&str) -> boo
             None => panic!("the WebSocket closed or went quiet before {what}"),
         }
     }
+}
+
+#[test]
+fn status_says_blocked_and_why_as_list_does() {
+    let bench = Bench::with_tasks(&["quota-11C"]);
+    hooked_run(
+        &bench,
+        "quota-11C",
+        "UserPromptSubmit\nStopFailure error=rate_limit\nwait gate-1\n",
+        "",
+    );
+    wait_for_state(&bench, "quota-11C", "blocked (rate_limit)");
+    let served = Served::start(&bench);
+    let status = served
+        .get("/status/implementation/quota-11C")
+        .expect(200)
+        .json();
+    assert_eq!(status["stateLabel"], "blocked (rate_limit)");
+    // The fields Scopecraft reads are as they were.
+    assert_eq!(status["state"], "waiting");
+    assert_eq!(status["running"], true);
+    // The list carries what the label is made of.
+    let sessions = served.get("/sessions").expect(200).json();
+    assert_eq!(sessions[0]["agentState"]["state"], "blocked");
+    assert_eq!(sessions[0]["agentState"]["reason"], "rate_limit");
+    gate(&bench, 1);
+    let ended = wait_for_json(
+        &served,
+        "/status/implementation/quota-11C",
+        "the run to end",
+        |s| s["running"] == false,
+    );
+    assert_eq!(ended["stateLabel"], "completed");
 }
 
 #[test]

@@ -102,6 +102,21 @@ function isLive(record) {
   return record && (record.status === "running" || record.status === "waiting");
 }
 
+// The state as `list` shows it: a live run's finer state (blocked by an
+// error, stuck with nothing from it) and why it waits; else the status.
+function stateWord(record) {
+  if (!isLive(record)) return record.status;
+  if (record.stuckSince) return "stuck";
+  if (record.agentState && record.agentState.state === "blocked") return "blocked";
+  return record.status;
+}
+
+function stateLabel(record) {
+  const word = stateWord(record);
+  const reason = record.status === "waiting" && record.agentState && record.agentState.reason;
+  return word !== "stuck" && reason ? `${word} (${reason})` : word;
+}
+
 function outcome(record) {
   if (record.exitSignal) return record.exitSignal;
   if (record.exitCode !== undefined && record.exitCode !== null) return `exit ${record.exitCode}`;
@@ -149,12 +164,18 @@ function renderBadges() {
           onclick: () => openLog(taskId, mode) });
         cell.append(badge);
       }
-      const text = `${mode} · ${record.status}${outcome(record) ? " · " + outcome(record) : ""}`;
-      if (badge.dataset.state !== record.status || badge.textContent !== text) {
+      const label = stateLabel(record);
+      const text = `${mode} · ${label}${outcome(record) ? " · " + outcome(record) : ""}`;
+      const title = record.stuckSince
+        ? `quiet since ${new Date(record.stuckSince).toLocaleTimeString()}; show the log`
+        : "show the log";
+      if (badge.dataset.state !== record.status || badge.textContent !== text || badge.title !== title) {
         badge.dataset.state = record.status;
+        badge.dataset.label = label;
         badge.dataset.changedAt = String(Date.now());
-        badge.className = `badge ${record.status}`;
+        badge.className = `badge ${record.status} ${stateWord(record)}`;
         badge.textContent = text;
+        badge.title = title;
       }
     }
     renderActions(row);
