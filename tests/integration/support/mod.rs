@@ -321,7 +321,12 @@ impl Bench {
 
     /// The binary as a user runs it, from the project root.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.cmd_of(Path::new(BIN))
+    }
+
+    /// `program` (a copy of the binary) run as [`Bench::cmd`] runs the binary.
+    pub fn cmd_of(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
         cmd.current_dir(&self.project);
         self.isolate(&mut cmd);
         for (key, value) in &self.extra_env {
