@@ -7,17 +7,21 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// How a session ran, or how it ended.
+/// How a session ran, or how it ended. Read also in Scopecraft's words
+/// (its own records in the folder say `waiting_feedback` or `error`, which
+/// its monitor shows with the waiting and the ended runs); written in ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The agent runs.
     Running,
     /// An interactive agent waits for its user.
+    #[serde(alias = "waiting_feedback")]
     Waiting,
     /// Exit 0.
     Completed,
     /// A non-zero exit or a signal.
+    #[serde(alias = "error")]
     Failed,
     /// Asked to stop (`stop`, the window closed).
     Stopped,
@@ -580,6 +584,21 @@ mod tests {
         let again: Value = serde_json::to_value(&record).unwrap();
         assert_eq!(again["executionFlags"]["x"], 1);
         assert_eq!(again["sessionName"], record.session_name);
+    }
+
+    #[test]
+    fn scopecraft_statuses_are_read_in_our_words_and_ours_written_unchanged() {
+        for (theirs, ours) in [
+            ("waiting_feedback", Status::Waiting),
+            ("error", Status::Failed),
+            ("waiting", Status::Waiting),
+            ("stopped", Status::Stopped),
+        ] {
+            let status: Status = serde_json::from_value(Value::from(theirs)).unwrap();
+            assert_eq!(status, ours, "{theirs}");
+        }
+        assert_eq!(serde_json::to_value(Status::Waiting).unwrap(), "waiting");
+        assert_eq!(serde_json::to_value(Status::Failed).unwrap(), "failed");
     }
 
     #[test]

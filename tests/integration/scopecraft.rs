@@ -397,6 +397,75 @@ fn status_is_a_value_scopecraft_knows_and_ours_says_more() {
 }
 
 #[test]
+fn scopecraft_records_waiting_for_feedback_or_in_error_are_listed_in_our_words() {
+    let bench = Bench::with_tasks(&["mine-11A"]);
+    let dir = bench.sessions_dir();
+    fs::create_dir_all(&dir).unwrap();
+    // As Scopecraft writes its own, with the statuses its monitor groups.
+    for (task, stamp, status) in [
+        (
+            "22_implmnt-cli-par-lis-and-get-06K",
+            "1748658999999",
+            "waiting_feedback",
+        ),
+        ("23_fix-the-par-06L", "1748659999999", "error"),
+    ] {
+        let name = format!("task-{task}-{stamp}");
+        let record = serde_json::json!({
+            "sessionName": name,
+            "taskId": task,
+            "logFile": format!(".tasks/.autonomous-sessions/logs/{name}.log"),
+            "startTime": "2025-05-31T02:20:20.078Z",
+            "status": status,
+            "pid": 99783,
+            "type": "autonomous-task",
+        });
+        fs::write(
+            dir.join(format!("{name}.info.json")),
+            serde_json::to_string_pretty(&record).unwrap(),
+        )
+        .unwrap();
+    }
+    let list = bench.run(["list"]).ok();
+    assert!(!list.stderr.contains("warning"), "{}", list.stderr);
+    assert!(
+        list.stdout.contains("22_implmnt-cli-par-lis-and-get-06K"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("23_fix-the-par-06L"),
+        "{}",
+        list.stdout
+    );
+    let listed = bench.run(["list", "--json"]).ok();
+    assert!(listed.stderr.is_empty(), "{}", listed.stderr);
+    let status_of = |task: &str| {
+        listed
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["taskId"] == task)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(
+        status_of("22_implmnt-cli-par-lis-and-get-06K"),
+        Some("waiting".into())
+    );
+    assert_eq!(status_of("23_fix-the-par-06L"), Some("failed".into()));
+    let status = bench.run(["status", "23_fix-the-par-06L"]).ok();
+    assert!(status.stdout.contains("failed"), "{}", status.stdout);
+    assert!(status.stderr.is_empty(), "{}", status.stderr);
+    // Read, never written: Scopecraft's words stay in its files.
+    let text = fs::read_to_string(
+        dir.join("task-22_implmnt-cli-par-lis-and-get-06K-1748658999999.info.json"),
+    )
+    .unwrap();
+    assert!(text.contains("waiting_feedback"), "{text}");
+}
+
+#[test]
 fn records_carry_no_environment_values() {
     let bench = Bench::with_tasks(&["env-11A", "pane-11B"]);
     let marker = bench.dir.path().join("secret-path-entry");
