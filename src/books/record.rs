@@ -307,10 +307,25 @@ pub struct Record {
     pub unended: Vec<u32>,
 
     /// Fields we do not know (written by Scopecraft or a later version),
-    /// kept as they are on every rewrite.
-    #[serde(flatten)]
+    /// kept as they are on every rewrite; never `agentEnv`.
+    #[serde(flatten, deserialize_with = "without_environment")]
     pub extra: Map<String, Value>,
 }
+
+/// The fields we do not know, less `agentEnv`: records of the earlier
+/// layout held the agent's environment (its PATH, perhaps secrets), which
+/// no output of ours shows and no rewrite keeps, whatever the file holds.
+fn without_environment<'de, D>(fields: D) -> Result<Map<String, Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let mut fields = Map::deserialize(fields)?;
+    fields.remove(ENVIRONMENT_FIELD);
+    Ok(fields)
+}
+
+/// Where the earlier layout kept the agent's environment.
+pub(super) const ENVIRONMENT_FIELD: &str = "agentEnv";
 
 impl Record {
     /// Ours (written by scopecraft-tmux), as opposed to a Scopecraft record

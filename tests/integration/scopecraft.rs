@@ -603,6 +603,77 @@ fn books_of_the_earlier_layout_are_read_listed_and_continued() {
 }
 
 #[test]
+fn an_earlier_records_environment_is_never_shown_and_leaves_its_file() {
+    let bench = Bench::with_tasks(&["old-11A", "live-11B"]);
+    bench
+        .run(["dispatch", "live-11B", "--exec", "detached"])
+        .ok();
+    bench.wait_for_status("live-11B", "implementation", "completed");
+    let secret = serde_json::json!({"PATH": "/secret/user/path:/usr/bin", "TOKEN": "s3cr3t"});
+    let with_environment = |path: &Path, change: &dyn Fn(&mut Value)| {
+        let mut record: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        record["agentEnv"] = secret.clone();
+        change(&mut record);
+        fs::write(path, serde_json::to_string_pretty(&record).unwrap()).unwrap();
+        record
+    };
+    let ended = write_earlier_layout(&bench, "old-11A", "6f1c2a9e-0d7b-4c1e-9a51-3b2f7c8d9e01");
+    let before = with_environment(&ended, &|_| {});
+    // A live one of the earlier version: its supervisor (a stand-in) writes it.
+    let live = sessions_dir(&bench).join("live-11B.implementation.info.json");
+    fs::copy(&ended, &live).unwrap();
+    let mut supervisor = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let me = supervisor.id();
+    let ticks = crate::support::start_ticks(me);
+    with_environment(&live, &|record| {
+        record["sessionName"] = "live-11B.implementation".into();
+        record["taskId"] = "live-11B".into();
+        record["status"] = "running".into();
+        record["supervisorPid"] = me.into();
+        record["supervisorStartTicks"] = ticks.into();
+        record.as_object_mut().unwrap().remove("endTime");
+    });
+    fs::remove_file(sessions_dir(&bench).join("live-11B.implementation.session.json")).unwrap();
+
+    let served = crate::support::served::Served::start(&bench);
+    let outputs = [
+        bench.run(["list", "--json"]).ok().stdout,
+        bench.run(["status", "old-11A", "--json"]).ok().stdout,
+        bench
+            .run(["status", "old-11A", "--mode", "implementation", "--json"])
+            .ok()
+            .stdout,
+        bench.run(["status", "live-11B", "--json"]).ok().stdout,
+        served.get("/sessions").expect(200).body,
+        served.get("/tasks/old-11A").expect(200).body,
+        served
+            .get("/status/implementation/old-11A")
+            .expect(200)
+            .body,
+    ];
+    for output in &outputs {
+        assert!(
+            output.contains("old-11A") || output.contains("live-11B"),
+            "{output}"
+        );
+        assert!(!output.contains("agentEnv"), "{output}");
+        assert!(!output.contains("s3cr3t"), "{output}");
+    }
+    // The ended record lost that field, and only that, in place.
+    let mut expected = before;
+    expected.as_object_mut().unwrap().remove("agentEnv");
+    let after: Value = serde_json::from_str(&fs::read_to_string(&ended).unwrap()).unwrap();
+    assert_eq!(after, expected);
+    // The live one is its supervisor's to write.
+    assert!(fs::read_to_string(&live).unwrap().contains("s3cr3t"));
+    supervisor.kill().unwrap();
+    supervisor.wait().unwrap();
+}
+
+#[test]
 fn continue_resumes_the_conversation_the_last_run_ended_in() {
     let bench = Bench::with_tasks(&["fork-11A"]);
     bench.agent_behaviour("fork-11A", &format!("{}fork=1\n", replay(LOG_A)));
