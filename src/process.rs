@@ -7,7 +7,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
@@ -282,6 +282,43 @@ pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
         .find(|full| is_executable(full))
 }
 
+/// This program's own path, for starting another copy of itself: a
+/// supervisor, the agent's hooks, the menu's commands. A binary replaced
+/// while it runs (`cargo install`, `scripts/install.sh`, a rebuild: a new
+/// file renamed over the old) reads on Linux as `<path> (deleted)`; the file
+/// now at `<path>` is the one to start.
+pub fn own_program() -> Result<PathBuf> {
+    #[allow(clippy::disallowed_methods)] // this is the one place that asks
+    let exe = std::env::current_exe().context("finding this program's own path")?;
+    replacement_of(exe)
+}
+
+/// `exe` as [`own_program`] reads it: itself when it is there, else the
+/// file that replaced it.
+fn replacement_of(exe: PathBuf) -> Result<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    if is_executable(&exe) {
+        return Ok(exe);
+    }
+    let Some(original) = exe
+        .as_os_str()
+        .as_bytes()
+        .strip_suffix(b" (deleted)")
+        .map(|path| PathBuf::from(OsStr::from_bytes(path)))
+    else {
+        return Ok(exe);
+    };
+    if is_executable(&original) {
+        return Ok(original);
+    }
+    bail!(
+        "the scopecraft-tmux binary at {} was removed while this process (pid {}) ran, so it cannot start \
+         another copy of itself; install it again, or restart this process (`scopecraft-tmux serve`, the menu)",
+        original.display(),
+        std::process::id()
+    )
+}
+
 fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -292,5 +329,42 @@ fn is_executable(path: &Path) -> bool {
     #[cfg(not(unix))]
     {
         path.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn program(path: &Path, mode: u32) {
+        std::fs::write(path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn a_replaced_binary_is_started_from_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scopecraft-tmux");
+        program(&path, 0o755);
+        let deleted = dir.path().join("scopecraft-tmux (deleted)");
+        assert_eq!(replacement_of(deleted).unwrap(), path);
+        // Present as it is: itself.
+        assert_eq!(replacement_of(path.clone()).unwrap(), path);
+    }
+
+    #[test]
+    fn a_removed_binary_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scopecraft-tmux");
+        let deleted = dir.path().join("scopecraft-tmux (deleted)");
+        let err = format!("{:#}", replacement_of(deleted.clone()).unwrap_err());
+        assert!(
+            err.contains(&format!("binary at {} was removed", path.display())),
+            "{err}"
+        );
+        // Something there that cannot run is no replacement.
+        program(&path, 0o644);
+        assert!(replacement_of(deleted).is_err());
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dispatch into tmux, against a bare `tmux new-window -d` on the same private
 # server in the same run; the tmux client calls a dispatch makes (and those
-# its supervisor makes); `list` over 1000 sessions against a no-op process.
+# its supervisor makes); `list` and `status <task>` over 1000 sessions
+# against a no-op process.
 #
 #   scripts/bench/dispatch.sh [RUNS]
 set -euo pipefail
@@ -79,7 +80,9 @@ runs_on_disk=$(ls "$sessions"/task-*.info.json | wc -l)
 noop=$(median_ms "$runs" /bin/true)
 list=$(median_ms "$runs" "$bin" list)
 list_json=$(median_ms "$runs" "$bin" list --json)
+status=$(median_ms "$runs" "$bin" status bench-r500-11A)
 echo "list over $records sessions ($runs_on_disk run records), median of $runs runs:"
 echo "  /bin/true                   ${noop} ms"
 echo "  scopecraft-tmux list        ${list} ms  ($(ratio "$list" "$noop")x the no-op)"
 echo "  scopecraft-tmux list --json ${list_json} ms  ($(ratio "$list_json" "$noop")x the no-op)"
+echo "  scopecraft-tmux status TASK ${status} ms  ($(ratio "$status" "$noop")x the no-op; no --mode)"

@@ -181,20 +181,45 @@ impl Books {
     /// is always the one of the file at `path`, and only its holder removes
     /// it.
     fn lock_file(&self, path: &Path) -> Result<KeyLock> {
+        self.take_lock(path, true)?
+            .context("a lock waited for is held")
+    }
+
+    /// The session's lock when nobody holds it (this process included),
+    /// without waiting: for a reader's tidying, which can wait for the next
+    /// reader.
+    fn lock_now(&self, session_name: &str) -> Option<KeyLock> {
+        self.take_lock(&self.lock_path(session_name), false)
+            .ok()
+            .flatten()
+    }
+
+    /// [`Books::lock_file`], or with `wait` false, `None` when it is held.
+    fn take_lock(&self, path: &Path, wait: bool) -> Result<Option<KeyLock>> {
         fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating the books folder {}", self.dir.display()))?;
         loop {
             let file = files::open_lock(path)
                 .with_context(|| format!("opening lock file {}", path.display()))?;
-            file.lock()
-                .with_context(|| format!("locking {}", path.display()))?;
+            if wait {
+                file.lock()
+                    .with_context(|| format!("locking {}", path.display()))?;
+            } else {
+                match file.try_lock() {
+                    Ok(()) => {}
+                    Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                    Err(fs::TryLockError::Error(err)) => {
+                        return Err(err).with_context(|| format!("locking {}", path.display()));
+                    }
+                }
+            }
             let held = file.metadata()?;
             match fs::symlink_metadata(path) {
                 Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
-                    return Ok(KeyLock {
+                    return Ok(Some(KeyLock {
                         file,
                         path: path.to_path_buf(),
-                    });
+                    }));
                 }
                 // Removed (and perhaps made again) by the holder before us.
                 Ok(_) => continue,
@@ -217,7 +242,10 @@ impl Books {
             match files::read_capped(&path, files::MAX_RECORD) {
                 Ok(bytes) => {
                     return match parse(&path, &bytes) {
-                        Ok(record) => Ok(Some(record)),
+                        Ok(record) => {
+                            self.scrub_environment(&path, &bytes, &record);
+                            Ok(Some(record))
+                        }
                         Err(err) => {
                             warn_unreadable(&path, &err);
                             Ok(None)
@@ -249,9 +277,6 @@ impl Books {
     /// Then the current run's record for Scopecraft, from it.
     pub fn write(&self, record: &mut Record) -> Result<()> {
         record.last_updated = now();
-        // Environment values are never written (records of the earlier
-        // layout held the agent's PATH).
-        record.extra.remove("agentEnv");
         let legacy = self.legacy_path(&record.session_name);
         let in_legacy = record.run_name().is_none() && legacy.exists();
         // A live session of the earlier layout stays where its supervisor
@@ -359,7 +384,7 @@ impl Books {
                 .file_name()
                 .and_then(|name| name.to_str())
                 .is_some_and(|name| name.starts_with(&prefix));
-            if ours && let Some(record) = read_listed(&path, false) {
+            if ours && let Some(record) = self.read_listed(&path, false) {
                 records.push(self.reconcile(record)?);
             }
         }
@@ -372,7 +397,7 @@ impl Books {
         let mut records = Vec::new();
         let mut runs = std::collections::HashSet::new();
         for path in &files.sessions {
-            if let Some(record) = read_listed(path, warn) {
+            if let Some(record) = self.read_listed(path, warn) {
                 runs.extend(
                     record
                         .session_history
@@ -388,13 +413,69 @@ impl Books {
             if runs.contains(name) {
                 continue;
             }
-            if let Some(record) = read_listed(path, warn)
+            if let Some(record) = self.read_listed(path, warn)
                 && !record.extra.contains_key("sessionKey")
             {
                 records.push(record);
             }
         }
         Ok(records)
+    }
+
+    /// A record file read for a listing, or `None` (with a warning when
+    /// `warn`).
+    fn read_listed(&self, path: &Path, warn: bool) -> Option<Record> {
+        let read = files::read_capped(path, files::MAX_RECORD)
+            .map_err(|err| anyhow::anyhow!("it {err}"))
+            .and_then(|bytes| parse(path, &bytes).map(|record| (bytes, record)));
+        match read {
+            Ok((bytes, record)) => {
+                self.scrub_environment(path, &bytes, &record);
+                Some(record)
+            }
+            Err(err) => {
+                if warn {
+                    warn_unreadable(path, &err);
+                }
+                None
+            }
+        }
+    }
+
+    /// A record of the earlier layout that still holds the agent's
+    /// environment (`agentEnv`: its PATH, perhaps secrets) loses that field
+    /// on disk too, where Scopecraft's reader and backups would see it.
+    /// Only that field, atomically, under the session's lock when it is free,
+    /// and only once its run has ended (a live one is its earlier-version
+    /// supervisor's to write). Reading drops the field in any case
+    /// ([`Record`]); a reader that cannot write here leaves the file as it is.
+    fn scrub_environment(&self, path: &Path, bytes: &[u8], record: &Record) {
+        let needle = format!("\"{}\"", record::ENVIRONMENT_FIELD);
+        if record.status.is_live()
+            || !is_legacy_name(path)
+            || !bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            return;
+        }
+        // Never waits, nor deadlocks on a lock this process holds.
+        let Some(_lock) = self.lock_now(&record.session_name) else {
+            return;
+        };
+        // Read again under the lock: a writer may have been first.
+        let Ok(bytes) = files::read_capped(path, files::MAX_RECORD) else {
+            return;
+        };
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(&bytes) else {
+            return;
+        };
+        let live = fields
+            .get("status")
+            .and_then(|status| serde_json::from_value::<Status>(status.clone()).ok())
+            .is_none_or(Status::is_live);
+        if live || fields.remove(record::ENVIRONMENT_FIELD).is_none() {
+            return;
+        }
+        let _ = write_json(path, &fields);
     }
 
     /// The paths of the session records in the folder (ours, either
@@ -669,27 +750,19 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Record> {
     Ok(record)
 }
 
+/// A session record of the earlier layout: `<task>.<mode>.info.json`.
+fn is_legacy_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix(RECORD_SUFFIX))
+        .is_some_and(|stem| stem.contains('.'))
+}
+
 /// A record file's name without its suffix.
 fn stem(file_name: &str) -> Option<&str> {
     file_name
         .strip_suffix(SESSION_SUFFIX)
         .or_else(|| file_name.strip_suffix(RECORD_SUFFIX))
-}
-
-/// A record file read for a listing, or `None` (with a warning when `warn`).
-fn read_listed(path: &Path, warn: bool) -> Option<Record> {
-    let parsed = files::read_capped(path, files::MAX_RECORD)
-        .map_err(|err| anyhow::anyhow!("it {err}"))
-        .and_then(|bytes| parse(path, &bytes));
-    match parsed {
-        Ok(record) => Some(record),
-        Err(err) => {
-            if warn {
-                warn_unreadable(path, &err);
-            }
-            None
-        }
-    }
 }
 
 /// What a session folder holds, by kind.
@@ -922,6 +995,30 @@ mod tests {
             books.read("alive").unwrap().unwrap().status,
             Status::Running
         );
+    }
+
+    #[test]
+    fn an_earlier_records_environment_goes_only_when_its_lock_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = Books::at(dir.path().join("sessions"));
+        fs::create_dir_all(books.dir()).unwrap();
+        let path = books.legacy_path("t-11A.m");
+        let mut fields = serde_json::to_value(record("t-11A.m", Status::Completed)).unwrap();
+        fields["agentEnv"] = serde_json::json!({"PATH": "/secret"});
+        fs::write(&path, serde_json::to_vec_pretty(&fields).unwrap()).unwrap();
+        let holds = || fs::read_to_string(&path).unwrap().contains("/secret");
+        // Under the key's lock (a dispatch reading it): read, not written,
+        // and no wait for the lock this process holds.
+        let lock = books.lock("t-11A.m").unwrap();
+        let read = books.read_raw("t-11A.m").unwrap().unwrap();
+        assert!(!read.extra.contains_key("agentEnv"));
+        assert!(holds());
+        drop(lock);
+        assert_eq!(books.list().unwrap().len(), 1);
+        assert!(!holds());
+        fields.as_object_mut().unwrap().remove("agentEnv");
+        let on_disk: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        assert_eq!(on_disk, fields);
     }
 
     #[test]

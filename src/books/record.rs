@@ -7,17 +7,21 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// How a session ran, or how it ended.
+/// How a session ran, or how it ended. Read also in Scopecraft's words
+/// (its own records in the folder say `waiting_feedback` or `error`, which
+/// its monitor shows with the waiting and the ended runs); written in ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The agent runs.
     Running,
     /// An interactive agent waits for its user.
+    #[serde(alias = "waiting_feedback")]
     Waiting,
     /// Exit 0.
     Completed,
     /// A non-zero exit or a signal.
+    #[serde(alias = "error")]
     Failed,
     /// Asked to stop (`stop`, the window closed).
     Stopped,
@@ -303,10 +307,25 @@ pub struct Record {
     pub unended: Vec<u32>,
 
     /// Fields we do not know (written by Scopecraft or a later version),
-    /// kept as they are on every rewrite.
-    #[serde(flatten)]
+    /// kept as they are on every rewrite; never `agentEnv`.
+    #[serde(flatten, deserialize_with = "without_environment")]
     pub extra: Map<String, Value>,
 }
+
+/// The fields we do not know, less `agentEnv`: records of the earlier
+/// layout held the agent's environment (its PATH, perhaps secrets), which
+/// no output of ours shows and no rewrite keeps, whatever the file holds.
+fn without_environment<'de, D>(fields: D) -> Result<Map<String, Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let mut fields = Map::deserialize(fields)?;
+    fields.remove(ENVIRONMENT_FIELD);
+    Ok(fields)
+}
+
+/// Where the earlier layout kept the agent's environment.
+pub(super) const ENVIRONMENT_FIELD: &str = "agentEnv";
 
 impl Record {
     /// Ours (written by scopecraft-tmux), as opposed to a Scopecraft record
@@ -580,6 +599,21 @@ mod tests {
         let again: Value = serde_json::to_value(&record).unwrap();
         assert_eq!(again["executionFlags"]["x"], 1);
         assert_eq!(again["sessionName"], record.session_name);
+    }
+
+    #[test]
+    fn scopecraft_statuses_are_read_in_our_words_and_ours_written_unchanged() {
+        for (theirs, ours) in [
+            ("waiting_feedback", Status::Waiting),
+            ("error", Status::Failed),
+            ("waiting", Status::Waiting),
+            ("stopped", Status::Stopped),
+        ] {
+            let status: Status = serde_json::from_value(Value::from(theirs)).unwrap();
+            assert_eq!(status, ours, "{theirs}");
+        }
+        assert_eq!(serde_json::to_value(Status::Waiting).unwrap(), "waiting");
+        assert_eq!(serde_json::to_value(Status::Failed).unwrap(), "failed");
     }
 
     #[test]

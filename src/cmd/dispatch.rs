@@ -3,7 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{Globals, Run};
 use crate::books::{ExecType, Record};
@@ -78,7 +78,7 @@ fn go_to(globals: &Globals, project: &Project, record: &Record, gui: Option<Gui>
             }
             .run(globals);
         };
-        let exe = std::env::current_exe().context("finding our own executable")?;
+        let exe = crate::process::own_program()?;
         let follow = [
             exe.display().to_string(),
             "--project".into(),

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::books::Record;
 use crate::ops::sessions;
@@ -157,7 +157,7 @@ impl<'a> Context<'a> {
         };
         Ok(Context {
             request,
-            exe: std::env::current_exe().context("finding this program's path")?,
+            exe: crate::process::own_program()?,
             version,
             height,
             width,

@@ -263,6 +263,8 @@ struct Plan {
     /// container. The `docker run` line is made once the working tree (the
     /// task's worktree) is known.
     docker: Option<(PathBuf, Vec<String>)>,
+    /// This program, which the supervisor and the hooks run.
+    exe: PathBuf,
     notes: Vec<String>,
     /// When the run starts (Unix milliseconds), which names its record.
     run_stamp: u128,
@@ -522,6 +524,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
 
     // Prerequisites, cheapest first; a container brings its own agent.
     let prerequisites = || -> Result<_> {
+        let exe = process::own_program()?;
         let docker = match exec {
             ExecType::Docker => Some(docker::find(config)?),
             _ => None,
@@ -533,9 +536,9 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         if exec == ExecType::Tmux {
             tmux::check_installed(!args.dry_run)?;
         }
-        Ok((docker, agent))
+        Ok((exe, docker, agent))
     };
-    let (docker, agent) = match prerequisites() {
+    let (exe, docker, agent) = match prerequisites() {
         Ok(found) => found,
         // What starting a run needs is not needed to find the one that
         // runs: `dispatch` checks the key under its lock before failing.
@@ -568,7 +571,6 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
     };
     let worktree_env = in_place.is_none().then_some(env_id);
     let hooks = if style == Style::Interactive {
-        let exe = std::env::current_exe().context("finding our own executable")?;
         agent.hook_args(&exe, &books.record_path(&session_name))
     } else {
         Vec::new()
@@ -737,6 +739,7 @@ fn plan(args: &Request, project: &Project, config: &Config) -> Result<Plan> {
         worktree_env,
         in_place,
         docker: docker_plan,
+        exe,
         notes,
         run_stamp,
     })
@@ -854,7 +857,7 @@ fn preview(mut plan: Plan, project: &Project, config: &Config) -> Result<Preview
     }
     let plan = &plan;
     let record = &plan.record;
-    let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
+    let supervise = supervise_argv(plan, &record.session_name);
     let (tmux_commands, supervisor) = match plan.exec {
         ExecType::Tmux => (
             Some((
@@ -1091,17 +1094,16 @@ fn undo(plan: &Plan, record: &Record, kept: bool) {
 /// The supervisor's command line. The agent gets the PATH of the dispatch
 /// (a tmux pane would get the tmux server's), passed here rather than kept
 /// in the books, which hold no environment values.
-fn supervise_argv(record_path: &Path) -> Result<Vec<String>> {
-    let exe = std::env::current_exe().context("finding our own executable")?;
+fn supervise_argv(plan: &Plan, session_name: &str) -> Vec<String> {
     let mut argv = vec![
-        exe.display().to_string(),
+        plan.exe.display().to_string(),
         "__supervise".to_string(),
-        record_path.display().to_string(),
+        plan.books.record_path(session_name).display().to_string(),
     ];
     if let Some(path) = std::env::var_os("PATH") {
         argv.push(format!("--path={}", path.to_string_lossy()));
     }
-    Ok(argv)
+    argv
 }
 
 const PLACE_FORMAT: &str = "#{window_id}\t#{pane_id}\t#{socket_path}";
@@ -1189,7 +1191,7 @@ fn running_supervisor(workdir: &str, supervise: &[String]) -> Vec<String> {
 /// case), two when it must be created first.
 fn start_in_tmux(plan: &Plan, record: &mut Record) -> Result<()> {
     let tmux = Tmux::from_env();
-    let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
+    let supervise = supervise_argv(plan, &record.session_name);
     // The session's earlier window: recorded, or, when the last run was
     // headless, found by its labels.
     let earlier = plan
@@ -1330,7 +1332,7 @@ fn in_the_foreground(record: &mut Record) {
 /// Starts the supervisor in the background, in a session of its own so it
 /// outlives this command and the terminal.
 fn start_detached(plan: &Plan, record: &mut Record) -> Result<std::process::Child> {
-    let supervise = supervise_argv(&plan.books.record_path(&record.session_name))?;
+    let supervise = supervise_argv(plan, &record.session_name);
     let log = supervisor::open_log(&record.log_file)?;
     let (program, args) = supervise.split_first().context("a supervisor command")?;
     let mut cmd = process::cmd(program).args(args);

@@ -51,9 +51,10 @@ pub fn find_sessions(
     }
 }
 
-/// The records of task `id` (in `mode`), ours first: Scopecraft's own
-/// records of the task (never updated once written) only stand in when we
-/// have none.
+/// The records of task `id` (in `mode`), newest first, ours first:
+/// Scopecraft's own records of the task (never updated once written) only
+/// stand in when we have none. Only the task's own session files are read,
+/// unless Scopecraft's must be looked for (their names do not say the task).
 fn sessions_of(books: &Books, id: &str, mode: Option<&str>) -> Result<Vec<Record>> {
     if let Some(mode) = mode {
         return Ok(books
@@ -62,14 +63,20 @@ fn sessions_of(books: &Books, id: &str, mode: Option<&str>) -> Result<Vec<Record
             .into_iter()
             .collect());
     }
-    let mut records: Vec<Record> = books
-        .list()?
-        .into_iter()
-        .filter(|record| record.task_id == id)
-        .collect();
+    let of_task = |records: Vec<Record>| -> Vec<Record> {
+        records
+            .into_iter()
+            .filter(|record| record.task_id == id)
+            .collect()
+    };
+    let mut records = of_task(books.of_task(id)?);
+    if !records.iter().any(Record::is_ours) {
+        records = of_task(books.list()?);
+    }
     if records.iter().any(Record::is_ours) {
         records.retain(Record::is_ours);
     }
+    records.sort_by(|a, b| b.start_time.cmp(&a.start_time));
     Ok(records)
 }
 

@@ -920,6 +920,45 @@ fn a_corrupt_record_is_reported_and_replaced_by_a_new_dispatch() {
 }
 
 #[test]
+fn status_of_a_task_reads_only_that_tasks_records() {
+    let bench = Bench::with_tasks(&["mine-11A", "other-11B"]);
+    for mode in ["implementation", "review"] {
+        bench.write(
+            &format!(".tasks/.modes/{mode}/base.md"),
+            "---\ninput:\n  taskId: string\n---\n\nDo {taskId}.\n",
+        );
+        bench
+            .run(["dispatch", "mine-11A", "--mode", mode, "--exec", "detached"])
+            .ok();
+        bench.wait_for_status("mine-11A", mode, "completed");
+    }
+    let before = bench.run(["status", "mine-11A", "--json"]).ok().json();
+    // Another task's record that cannot be read: `list` reads it, and
+    // says so; the status of this task does not open it.
+    fs::write(
+        bench
+            .sessions_dir()
+            .join("other-11B.implementation.session.json"),
+        "{\"sessionName\": \"other-11B.impl",
+    )
+    .unwrap();
+    assert!(bench.run(["list"]).ok().stderr.contains("other-11B"));
+    let status = bench.run(["status", "mine-11A", "--json"]).ok();
+    assert!(status.stderr.is_empty(), "{}", status.stderr);
+    assert_eq!(status.json(), before);
+    let modes: Vec<&str> = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["review", "implementation"], "newest first");
+    let shown = bench.run(["status", "mine-11A"]).ok();
+    assert!(shown.stderr.is_empty(), "{}", shown.stderr);
+    assert!(shown.stdout.contains("review"), "{}", shown.stdout);
+}
+
+#[test]
 fn an_agent_that_outlives_its_supervisor_stays_running_until_stop_ends_it() {
     let bench = Bench::with_tasks(&["orphan-11A"]);
     let record = running_headless(&bench, "orphan-11A");

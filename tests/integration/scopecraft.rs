@@ -397,6 +397,75 @@ fn status_is_a_value_scopecraft_knows_and_ours_says_more() {
 }
 
 #[test]
+fn scopecraft_records_waiting_for_feedback_or_in_error_are_listed_in_our_words() {
+    let bench = Bench::with_tasks(&["mine-11A"]);
+    let dir = bench.sessions_dir();
+    fs::create_dir_all(&dir).unwrap();
+    // As Scopecraft writes its own, with the statuses its monitor groups.
+    for (task, stamp, status) in [
+        (
+            "22_implmnt-cli-par-lis-and-get-06K",
+            "1748658999999",
+            "waiting_feedback",
+        ),
+        ("23_fix-the-par-06L", "1748659999999", "error"),
+    ] {
+        let name = format!("task-{task}-{stamp}");
+        let record = serde_json::json!({
+            "sessionName": name,
+            "taskId": task,
+            "logFile": format!(".tasks/.autonomous-sessions/logs/{name}.log"),
+            "startTime": "2025-05-31T02:20:20.078Z",
+            "status": status,
+            "pid": 99783,
+            "type": "autonomous-task",
+        });
+        fs::write(
+            dir.join(format!("{name}.info.json")),
+            serde_json::to_string_pretty(&record).unwrap(),
+        )
+        .unwrap();
+    }
+    let list = bench.run(["list"]).ok();
+    assert!(!list.stderr.contains("warning"), "{}", list.stderr);
+    assert!(
+        list.stdout.contains("22_implmnt-cli-par-lis-and-get-06K"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("23_fix-the-par-06L"),
+        "{}",
+        list.stdout
+    );
+    let listed = bench.run(["list", "--json"]).ok();
+    assert!(listed.stderr.is_empty(), "{}", listed.stderr);
+    let status_of = |task: &str| {
+        listed
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["taskId"] == task)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(
+        status_of("22_implmnt-cli-par-lis-and-get-06K"),
+        Some("waiting".into())
+    );
+    assert_eq!(status_of("23_fix-the-par-06L"), Some("failed".into()));
+    let status = bench.run(["status", "23_fix-the-par-06L"]).ok();
+    assert!(status.stdout.contains("failed"), "{}", status.stdout);
+    assert!(status.stderr.is_empty(), "{}", status.stderr);
+    // Read, never written: Scopecraft's words stay in its files.
+    let text = fs::read_to_string(
+        dir.join("task-22_implmnt-cli-par-lis-and-get-06K-1748658999999.info.json"),
+    )
+    .unwrap();
+    assert!(text.contains("waiting_feedback"), "{text}");
+}
+
+#[test]
 fn records_carry_no_environment_values() {
     let bench = Bench::with_tasks(&["env-11A", "pane-11B"]);
     let marker = bench.dir.path().join("secret-path-entry");
@@ -531,6 +600,77 @@ fn books_of_the_earlier_layout_are_read_listed_and_continued() {
     // Our logs still show both runs.
     let logs = bench.run(["logs", "old-11A"]).ok().stdout;
     assert_eq!(logs.matches("✓ result: success").count(), 2, "{logs}");
+}
+
+#[test]
+fn an_earlier_records_environment_is_never_shown_and_leaves_its_file() {
+    let bench = Bench::with_tasks(&["old-11A", "live-11B"]);
+    bench
+        .run(["dispatch", "live-11B", "--exec", "detached"])
+        .ok();
+    bench.wait_for_status("live-11B", "implementation", "completed");
+    let secret = serde_json::json!({"PATH": "/secret/user/path:/usr/bin", "TOKEN": "s3cr3t"});
+    let with_environment = |path: &Path, change: &dyn Fn(&mut Value)| {
+        let mut record: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        record["agentEnv"] = secret.clone();
+        change(&mut record);
+        fs::write(path, serde_json::to_string_pretty(&record).unwrap()).unwrap();
+        record
+    };
+    let ended = write_earlier_layout(&bench, "old-11A", "6f1c2a9e-0d7b-4c1e-9a51-3b2f7c8d9e01");
+    let before = with_environment(&ended, &|_| {});
+    // A live one of the earlier version: its supervisor (a stand-in) writes it.
+    let live = sessions_dir(&bench).join("live-11B.implementation.info.json");
+    fs::copy(&ended, &live).unwrap();
+    let mut supervisor = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let me = supervisor.id();
+    let ticks = crate::support::start_ticks(me);
+    with_environment(&live, &|record| {
+        record["sessionName"] = "live-11B.implementation".into();
+        record["taskId"] = "live-11B".into();
+        record["status"] = "running".into();
+        record["supervisorPid"] = me.into();
+        record["supervisorStartTicks"] = ticks.into();
+        record.as_object_mut().unwrap().remove("endTime");
+    });
+    fs::remove_file(sessions_dir(&bench).join("live-11B.implementation.session.json")).unwrap();
+
+    let served = crate::support::served::Served::start(&bench);
+    let outputs = [
+        bench.run(["list", "--json"]).ok().stdout,
+        bench.run(["status", "old-11A", "--json"]).ok().stdout,
+        bench
+            .run(["status", "old-11A", "--mode", "implementation", "--json"])
+            .ok()
+            .stdout,
+        bench.run(["status", "live-11B", "--json"]).ok().stdout,
+        served.get("/sessions").expect(200).body,
+        served.get("/tasks/old-11A").expect(200).body,
+        served
+            .get("/status/implementation/old-11A")
+            .expect(200)
+            .body,
+    ];
+    for output in &outputs {
+        assert!(
+            output.contains("old-11A") || output.contains("live-11B"),
+            "{output}"
+        );
+        assert!(!output.contains("agentEnv"), "{output}");
+        assert!(!output.contains("s3cr3t"), "{output}");
+    }
+    // The ended record lost that field, and only that, in place.
+    let mut expected = before;
+    expected.as_object_mut().unwrap().remove("agentEnv");
+    let after: Value = serde_json::from_str(&fs::read_to_string(&ended).unwrap()).unwrap();
+    assert_eq!(after, expected);
+    // The live one is its supervisor's to write.
+    assert!(fs::read_to_string(&live).unwrap().contains("s3cr3t"));
+    supervisor.kill().unwrap();
+    supervisor.wait().unwrap();
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::headless::{LOG_A, replay};
 use crate::hooks::{gate, hooked_run, wait_for_state};
 use crate::support::served::{Served, Socket, declared_body, wait_for_json};
-use crate::support::{Bench, wait_for};
+use crate::support::{BIN, Bench, wait_for};
 
 #[test]
 fn dispatch_status_and_stop_over_http_do_what_the_command_line_does() {
@@ -670,4 +670,82 @@ fn the_kept_session_list_follows_the_books() {
         bench.record("keep-12B", "implementation")["status"],
         "interrupted"
     );
+}
+
+/// A copy of the binary in a folder of its own, as an installer leaves it.
+fn installed_copy(bench: &Bench) -> std::path::PathBuf {
+    let dir = bench.dir.path().join("bin");
+    fs::create_dir_all(&dir).unwrap();
+    let program = dir.join("scopecraft-tmux");
+    fs::copy(BIN, &program).unwrap();
+    program
+}
+
+#[test]
+fn a_server_whose_binary_was_replaced_starts_runs_with_the_new_one() {
+    let bench = Bench::with_tasks(&["swap-13A", "swap-13B"]);
+    let program = installed_copy(&bench);
+    let served = Served::start_program(&bench, &program);
+    // As `cargo install` and scripts/install.sh do: a new file renamed over
+    // the one the server runs.
+    let new = program.with_extension("new");
+    fs::copy(BIN, &new).unwrap();
+    fs::rename(&new, &program).unwrap();
+    let link = fs::read_link(format!("/proc/{}/exe", served.child.id())).unwrap();
+    assert!(
+        link.to_string_lossy().ends_with(" (deleted)"),
+        "{}",
+        link.display()
+    );
+
+    served
+        .call("POST", "/dispatch/implementation/swap-13A", "")
+        .expect(201);
+    bench.wait_for_agent("swap-13A", 1);
+    bench.wait_for_status("swap-13A", "implementation", "completed");
+    served
+        .call(
+            "POST",
+            "/dispatch/implementation/swap-13B",
+            r#"{"exec":"detached"}"#,
+        )
+        .expect(201);
+    bench.wait_for_agent("swap-13B", 1);
+    let record = bench.wait_for_status("swap-13B", "implementation", "completed");
+    assert_eq!(record["exitCode"], 0);
+}
+
+#[test]
+fn a_server_whose_binary_was_removed_says_so_and_starts_nothing() {
+    let bench = Bench::with_tasks(&["gone-13A"]).with_git();
+    let program = installed_copy(&bench);
+    let served = Served::start_program(&bench, &program);
+    fs::remove_file(&program).unwrap();
+
+    for body in ["", r#"{"exec":"detached"}"#] {
+        let answer = served.call("POST", "/dispatch/implementation/gone-13A", body);
+        assert_eq!(answer.status, 500, "{}", answer.body);
+        let error = answer.json()["error"].as_str().unwrap().to_string();
+        assert!(
+            error.contains(&format!(
+                "the scopecraft-tmux binary at {} was removed",
+                program.display()
+            )),
+            "{error}"
+        );
+    }
+    served.get("/status/implementation/gone-13A").expect(404);
+    assert!(bench.agent_calls("gone-13A").is_empty());
+    assert!(bench.windows().is_empty(), "{:?}", bench.windows());
+    let worktrees = crate::support::git(&bench.project, &["worktree", "list"]);
+    assert_eq!(worktrees.lines().count(), 1, "{worktrees}");
+    let left: Vec<String> = fs::read_dir(bench.sessions_dir())
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.ends_with(".lock"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
 }

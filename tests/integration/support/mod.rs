@@ -321,7 +321,12 @@ impl Bench {
 
     /// The binary as a user runs it, from the project root.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.cmd_of(Path::new(BIN))
+    }
+
+    /// `program` (a copy of the binary) run as [`Bench::cmd`] runs the binary.
+    pub fn cmd_of(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
         cmd.current_dir(&self.project);
         self.isolate(&mut cmd);
         for (key, value) in &self.extra_env {
@@ -659,6 +664,14 @@ pub fn kill(pid: u64, signal: i32) {
 }
 
 /// Whether `pid` is gone (or a zombie nobody has reaped yet).
+/// The start time of process `pid` (clock ticks after boot), as a record's
+/// `supervisorStartTicks` holds it.
+pub fn start_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields = stat.rsplit_once(')').unwrap().1;
+    fields.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
 pub fn process_gone(pid: u64) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,

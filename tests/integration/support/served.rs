@@ -4,7 +4,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::{Bench, wait_for};
@@ -25,7 +26,15 @@ impl Served {
 
     /// Started with extra environment variables.
     pub fn start_with(bench: &Bench, env: &[(&str, &str)]) -> Served {
-        let mut cmd = bench.cmd();
+        Served::start_from(bench.cmd(), env)
+    }
+
+    /// Started from `program`, a copy of the binary.
+    pub fn start_program(bench: &Bench, program: &Path) -> Served {
+        Served::start_from(bench.cmd_of(program), &[])
+    }
+
+    fn start_from(mut cmd: Command, env: &[(&str, &str)]) -> Served {
         cmd.args(["serve", "--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
