@@ -106,13 +106,17 @@ impl LogStream {
     /// continues from there. Otherwise the log so far (rendered unless
     /// raw), finished when `follow` is false.
     pub fn begin(&mut self, out: &mut dyn Write, follow: bool) -> Result<Begun> {
+        // The log's length before the capture: output that lands in the
+        // log meanwhile is sent after the capture (perhaps twice) rather
+        // than lost; the log lags the pane it is piped from.
+        let before = self.log.len_now();
         let captured = match (self.terminal, self.raw) {
             (true, false) => capture_pane(&self.record),
             _ => None,
         };
         if let Some(text) = &captured {
             out.write_all(text.as_bytes())?;
-            self.log.skip_to_end();
+            self.log.start_at(before);
             return Ok(Begun::Pane);
         }
         let mut found = false;
@@ -253,9 +257,8 @@ impl Sink for stream::LogRenderer {
 struct LogFile {
     path: PathBuf,
     file: Option<File>,
-    /// Where reading goes on; with `skip` set, the end at first opening.
+    /// Where reading goes on.
     position: u64,
-    skip: bool,
     buffer: Vec<u8>,
 }
 
@@ -265,14 +268,18 @@ impl LogFile {
             path,
             file: None,
             position: 0,
-            skip: false,
             buffer: vec![0; CHUNK],
         }
     }
 
-    /// Starts after what the log holds now (what a pane capture showed).
-    fn skip_to_end(&mut self) {
-        self.skip = true;
+    /// How long the log is now (0 when there is none yet).
+    fn len_now(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    /// Goes on from `position` (what a pane capture showed came before).
+    fn start_at(&mut self, position: u64) {
+        self.position = position;
     }
 
     /// Feeds everything written since the last call; false when there is
@@ -281,9 +288,7 @@ impl LogFile {
         if self.file.is_none() {
             match crate::files::open_regular(&self.path, u64::MAX) {
                 Ok(mut file) => {
-                    if self.skip {
-                        self.position = file.seek(SeekFrom::End(0))?;
-                    }
+                    file.seek(SeekFrom::Start(self.position))?;
                     self.file = Some(file);
                 }
                 Err(err) if err.is_not_found() => return Ok(false),

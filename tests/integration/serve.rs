@@ -256,11 +256,12 @@ fn follow_a_run_that_prints(bench: &Bench, served: &Served, run: u32) {
 /// showing it); fails when the socket closes or nothing comes for 30 s.
 #[track_caller]
 fn next_with(socket: &mut Socket, what: &str, mut check: impl FnMut(&str) -> bool) -> String {
+    let mut before = Vec::new();
     loop {
         match socket.next_text() {
             Some(text) if check(&text) => return text,
-            Some(_) => {}
-            None => panic!("the WebSocket closed or went quiet before {what}"),
+            Some(text) => before.push(text),
+            None => panic!("the WebSocket closed or went quiet before {what}; it sent {before:?}"),
         }
     }
 }
@@ -677,8 +678,20 @@ fn installed_copy(bench: &Bench) -> std::path::PathBuf {
     let dir = bench.dir.path().join("bin");
     fs::create_dir_all(&dir).unwrap();
     let program = dir.join("scopecraft-tmux");
-    fs::copy(BIN, &program).unwrap();
+    copy_program(&program);
     program
+}
+
+/// Copies the binary to `to` in a `cp` of its own: a file this process
+/// held open for writing would be inherited by what another test forks
+/// meanwhile, and running it would fail with "Text file busy".
+fn copy_program(to: &std::path::Path) {
+    let copied = std::process::Command::new("cp")
+        .arg(BIN)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "copying the binary to {}", to.display());
 }
 
 #[test]
@@ -689,7 +702,7 @@ fn a_server_whose_binary_was_replaced_starts_runs_with_the_new_one() {
     // As `cargo install` and scripts/install.sh do: a new file renamed over
     // the one the server runs.
     let new = program.with_extension("new");
-    fs::copy(BIN, &new).unwrap();
+    copy_program(&new);
     fs::rename(&new, &program).unwrap();
     let link = fs::read_link(format!("/proc/{}/exe", served.child.id())).unwrap();
     assert!(
