@@ -246,10 +246,7 @@ fn twenty_racing_dispatches_of_different_tasks_start_twenty() {
 #[test]
 fn killing_the_tmux_server_leaves_the_session_interrupted() {
     let bench = Bench::with_tasks(&["long-11A"]);
-    bench.agent_behaviour("long-11A", "sleep=60\n");
-    bench.run(["dispatch", "long-11A"]).ok();
-    bench.wait_for_agent("long-11A", 1);
-    bench.wait_for_status("long-11A", "implementation", "running");
+    running(&bench, "long-11A", "tmux");
     bench.tmux(["kill-server"]);
     let record = bench.wait_for_status("long-11A", "implementation", "interrupted");
     assert!(record["endTime"].is_string());
@@ -257,20 +254,20 @@ fn killing_the_tmux_server_leaves_the_session_interrupted() {
     assert!(list.contains("interrupted"), "{list}");
 }
 
-/// Dispatches `task` headless with an agent that sleeps a minute, and
-/// returns its record once it runs.
-fn running_headless(bench: &Bench, task: &str) -> Value {
+/// Dispatches `task` (in `exec`) with an agent that sleeps a minute, and
+/// returns its record once the agent runs: the record says running from
+/// the dispatch on, and names the agent a moment after it starts.
+fn running(bench: &Bench, task: &str, exec: &str) -> Value {
     bench.agent_behaviour(task, "sleep=60\n");
-    bench.run(["dispatch", task, "--exec", "detached"]).ok();
+    bench.run(["dispatch", task, "--exec", exec]).ok();
     bench.wait_for_agent(task, 1);
-    // The record names the agent's pid a moment after the agent starts.
     bench.wait_for_agent_started(task, "implementation")
 }
 
 #[test]
 fn a_supervisor_that_vanished_is_interrupted_when_the_books_are_read() {
     let bench = Bench::with_tasks(&["vanish-11A"]);
-    let record = running_headless(&bench, "vanish-11A");
+    let record = running(&bench, "vanish-11A", "detached");
     // SIGKILL: the supervisor cannot write anything.
     let supervisor = record["supervisorPid"].as_u64().unwrap();
     let agent = record["pid"].as_u64().unwrap();
@@ -338,10 +335,7 @@ fn a_run_elsewhere_or_a_second_mode_in_the_same_worktree_is_said() {
         ".tasks/.modes/review/base.md",
         "---\ninput:\n  taskId: string\n---\n\nReview {taskId}.\n",
     );
-    bench.agent_behaviour("both-11A", "sleep=60\n");
-    bench.run(["dispatch", "both-11A"]).ok();
-    bench.wait_for_agent("both-11A", 1);
-    let first = bench.wait_for_status("both-11A", "implementation", "running");
+    let first = running(&bench, "both-11A", "tmux");
 
     // Asked for headless while it runs in tmux: focused, and said why.
     let again = bench
@@ -961,7 +955,7 @@ fn status_of_a_task_reads_only_that_tasks_records() {
 #[test]
 fn an_agent_that_outlives_its_supervisor_stays_running_until_stop_ends_it() {
     let bench = Bench::with_tasks(&["orphan-11A"]);
-    let record = running_headless(&bench, "orphan-11A");
+    let record = running(&bench, "orphan-11A", "detached");
     let agent = record["pid"].as_u64().unwrap();
     crate::support::kill(record["supervisorPid"].as_u64().unwrap(), 9);
     // The agent still runs: the session is live, and no second agent starts.
@@ -1223,12 +1217,7 @@ fn a_running_session_is_found_even_without_the_agent_program() {
     // that runs: from a shell (or a tmux server) whose PATH lacks it, a
     // second dispatch still focuses the running window.
     let bench = Bench::with_tasks(&["live-11A"]);
-    bench.agent_behaviour("live-11A", "sleep=60\n");
-    bench.run(["dispatch", "live-11A"]).ok();
-    // The record says running from the dispatch on; the agent is called a
-    // moment later.
-    bench.wait_for_agent("live-11A", 1);
-    bench.wait_for_status("live-11A", "implementation", "running");
+    running(&bench, "live-11A", "tmux");
     let missing = bench.scopecraft_home.join("no-such-agent");
     let without_agent = || {
         let output = bench
